@@ -1,0 +1,129 @@
+/**
+ * The error registry: every error jobyard throws has a stable `code`, an HTTP status the
+ * service answers with, and a default message. docs/errors.md lists the same table.
+ */
+export const ERROR_CODES = {
+  JOBYARD_VALIDATION: { status: 400, message: 'Invalid input' },
+  JOBYARD_UNKNOWN_TASK: { status: 400, message: 'Unknown task' },
+  JOBYARD_JOB_NOT_FOUND: { status: 404, message: 'Job not found' },
+  JOBYARD_INVALID_STATE: { status: 409, message: 'Invalid job state transition' },
+  JOBYARD_STORE_UNAVAILABLE: { status: 503, message: 'Store unavailable' },
+  JOBYARD_SCHEMA_TOO_NEW: { status: 503, message: 'Database schema is newer than this jobyard' },
+  JOBYARD_TIMEOUT: { status: 500, message: 'Job attempt timed out' },
+  JOBYARD_CANCELLED: { status: 500, message: 'Job cancelled' },
+  JOBYARD_UNRECOVERABLE: { status: 500, message: 'Job failed without retry' },
+  JOBYARD_SNOOZED: { status: 500, message: 'Job snoozed' },
+  JOBYARD_CLOSED: { status: 503, message: 'Client is closed' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** JobyardError is the base of every error jobyard throws on purpose; `code` is stable. */
+export class JobyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+/** ValidationIssue is one problem with an input, with the path of the offending field. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** ValidationError says an input (payload, option, id) was rejected; nothing was written. */
+export class ValidationError extends JobyardError {
+  readonly issues: ValidationIssue[];
+  constructor(message: string, issues: ValidationIssue[] = []) {
+    const detail = issues.length ? `: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}` : '';
+    super('JOBYARD_VALIDATION', `${message}${detail}`);
+    this.issues = issues;
+  }
+}
+
+/** UnknownTaskError says no task of that name is defined on this client. */
+export class UnknownTaskError extends JobyardError {
+  constructor(task: string) {
+    super('JOBYARD_UNKNOWN_TASK', `Unknown task "${task}"`);
+  }
+}
+
+/** JobNotFoundError says no job has that id. */
+export class JobNotFoundError extends JobyardError {
+  constructor(id: string) {
+    super('JOBYARD_JOB_NOT_FOUND', `Job ${id} not found`);
+  }
+}
+
+/** InvalidStateError says the job's status does not allow the operation (e.g. retrying a completed job). */
+export class InvalidStateError extends JobyardError {
+  readonly currentStatus: string;
+  constructor(message: string, currentStatus: string) {
+    super('JOBYARD_INVALID_STATE', message);
+    this.currentStatus = currentStatus;
+  }
+}
+
+/** StoreUnavailableError says the database could not be reached; the call may succeed later. */
+export class StoreUnavailableError extends JobyardError {
+  constructor(message = 'Store unavailable', options?: { cause?: unknown }) {
+    super('JOBYARD_STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** SchemaTooNewError says the database was migrated by a newer jobyard with a breaking change. */
+export class SchemaTooNewError extends JobyardError {
+  constructor(found: number, known: number) {
+    super('JOBYARD_SCHEMA_TOO_NEW', `Database schema version ${found} is newer than the ${known} this jobyard knows`);
+  }
+}
+
+/** ClientClosedError says the client or worker was stopped before the call. */
+export class ClientClosedError extends JobyardError {
+  constructor() {
+    super('JOBYARD_CLOSED');
+  }
+}
+
+/** TimeoutError ends an attempt that ran past its task's `timeoutMs`; the attempt counts as failed. */
+export class TimeoutError extends JobyardError {
+  constructor(timeoutMs: number) {
+    super('JOBYARD_TIMEOUT', `Job attempt timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** CancelledError is the abort reason when a running job is cancelled; a handler may also throw it to cancel itself. */
+export class CancelledError extends JobyardError {
+  constructor(message = 'Job cancelled') {
+    super('JOBYARD_CANCELLED', message);
+  }
+}
+
+/** UnrecoverableError, thrown by a handler, fails the job at once without further retries. */
+export class UnrecoverableError extends JobyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOBYARD_UNRECOVERABLE', message, options);
+  }
+}
+
+/**
+ * SnoozeError, thrown by a handler, puts the job back to run after `delayMs` without
+ * spending an attempt (an upstream 429, a resource not ready yet).
+ */
+export class SnoozeError extends JobyardError {
+  readonly delayMs: number;
+  constructor(delayMs: number, message = `Job snoozed for ${delayMs} ms`) {
+    super('JOBYARD_SNOOZED', message);
+    this.delayMs = delayMs;
+  }
+}
+
+/** isJobyardError tells whether a value is one of jobyard's errors (across module copies too). */
+export function isJobyardError(value: unknown): value is JobyardError {
+  return value instanceof JobyardError || (value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && String((value as { code: string }).code) in ERROR_CODES);
+}

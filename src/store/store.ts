@@ -1,0 +1,237 @@
+import type { Job, JobErrorRecord, JobStatus, JsonValue } from '../types/index.js';
+
+/**
+ * The Store port: the only way the engine touches a database. It is shaped like the job
+ * state machine, not like SQL; every method takes one params object and returns one typed
+ * result. Both stores (SQLite, PostgreSQL) pass the same conformance suite
+ * (test/conformance), which is the executable specification of every rule written here.
+ *
+ * Time: every method that depends on "now" takes it as `now` from the caller (the client's
+ * Clock), so tests can drive time and both stores agree on it.
+ */
+export interface Store {
+  /** Human-readable name of the store kind: `sqlite` or `postgres`. */
+  readonly kind: string;
+  readonly capabilities: StoreCapabilities;
+
+  /** migrate applies pending migrations once (safe when many processes start together). */
+  migrate(): Promise<MigrateResult>;
+  /** close releases connections and stops listeners. Idempotent. */
+  close(): Promise<void>;
+  /** ping checks that the database answers; throws StoreUnavailableError when it does not. */
+  ping(): Promise<void>;
+
+  /**
+   * jobInsertMany inserts jobs in one transaction. A job whose `dedupKey` matches a live job
+   * (not completed, failed or cancelled) is not inserted: the live one is returned with
+   * `created: false`. Race-safe through a unique index. Results keep the order of `jobs`.
+   * `transaction` is a store-specific handle (on PostgreSQL a `pg` client inside BEGIN) that
+   * makes the insert part of the caller's transaction.
+   */
+  jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]>;
+
+  /**
+   * jobClaim moves up to `limit` due jobs (status scheduled, available or retryable with
+   * runAt <= now) of the given queues to `running`, ordered by priority (high first), runAt,
+   * id. It increments `attempt`, sets startedAt, the lease (owner, a fresh token, expiry =
+   * now + leaseMs) and clears cancelRequested. A job with a concurrency key is claimed only
+   * while fewer than its `concurrencyLimit` jobs with that key are running (across all
+   * processes). Two concurrent claims never return the same job.
+   */
+  jobClaim(params: JobClaimParams): Promise<ClaimedJob[]>;
+
+  /**
+   * jobSettleMany records the outcome of attempts. An outcome applies only while the job is
+   * `running` with the same lease token (fencing): a worker that lost its lease cannot
+   * overwrite the job; such outcomes come back with `applied: false`.
+   */
+  jobSettleMany(params: JobSettleManyParams): Promise<JobSettleResult[]>;
+
+  /**
+   * jobLeaseRenew extends the leases of running jobs to now + leaseMs (fenced by token) and
+   * reports, per job, whether the lease is still held and whether a cancel was requested.
+   */
+  jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]>;
+
+  /** jobProgress stores progress (0..1) and an optional message; fenced by token. */
+  jobProgress(params: JobProgressParams): Promise<boolean>;
+
+  /**
+   * jobRescueExpired finds running jobs whose lease expired before `now`: each gets an error
+   * record "lease expired" for its attempt, and goes to `retryable` with runAt = now when
+   * attempts remain, else to `failed` with finishedAt = now. Returns the rescued jobs.
+   */
+  jobRescueExpired(params: { now: Date; limit: number }): Promise<Job[]>;
+
+  /** jobGet returns the job or null. */
+  jobGet(params: { id: string }): Promise<Job | null>;
+
+  /** jobList lists jobs newest first (by id) with cursor pagination. */
+  jobList(params: JobListParams): Promise<JobListResult>;
+
+  /**
+   * jobCancel cancels a job: a waiting one goes to `cancelled` at once (`outcome:
+   * 'cancelled'`); a running one gets cancelRequested = true (`outcome: 'requested'`) and
+   * its worker aborts it. Final jobs are left as they are (`outcome: 'final'`). Null when
+   * no job has the id.
+   */
+  jobCancel(params: { id: string; now: Date }): Promise<{ job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null>;
+
+  /**
+   * jobRetry puts a failed or cancelled job back to `available` (runAt = now, errors and
+   * attempts kept, maxAttempts raised by one when they were all spent). Other states are
+   * left unchanged and reported with `applied: false`. Null when no job has the id.
+   */
+  jobRetry(params: { id: string; now: Date }): Promise<{ job: Job; applied: boolean } | null>;
+
+  /** jobPrune deletes jobs in the given final statuses finished before `olderThan`; returns how many. */
+  jobPrune(params: { olderThan: Date; statuses: JobStatus[] }): Promise<number>;
+
+  /** queueStats counts jobs per queue and status (statuses with zero jobs are omitted). */
+  queueStats(): Promise<QueueStatsRow[]>;
+
+  /**
+   * subscribe delivers notifications published by this or (with `crossProcessNotify`)
+   * other processes: `jobs_available` when jobs were inserted or became due, `cancel` when
+   * a running job was asked to cancel. Returns a function that unsubscribes.
+   */
+  subscribe(listener: (notification: StoreNotification) => void): () => void;
+}
+
+/** StoreCapabilities says what a store can do natively; the engine falls back otherwise. */
+export interface StoreCapabilities {
+  /** Notifications reach other processes (PostgreSQL LISTEN/NOTIFY); otherwise workers also poll. */
+  crossProcessNotify: boolean;
+  /** Enqueue can join the caller's own transaction. */
+  transactionalEnqueue: boolean;
+}
+
+export interface MigrateResult {
+  /** Migration versions applied by this call (empty when the schema was current). */
+  applied: number[];
+  /** Schema version after the call. */
+  version: number;
+}
+
+/** JobInsert is one new job as the engine hands it to the store (already validated). */
+export interface JobInsert {
+  id: string;
+  queue: string;
+  task: string;
+  payload: JsonValue;
+  status: 'available' | 'scheduled';
+  priority: number;
+  runAt: Date;
+  maxAttempts: number;
+  createdAt: Date;
+  dedupKey: string | null;
+  concurrencyKey: string | null;
+  concurrencyLimit: number;
+  tags: string[];
+  metadata: Record<string, JsonValue>;
+  timeoutMs: number | null;
+}
+
+export interface JobInsertManyParams {
+  jobs: JobInsert[];
+  transaction?: unknown;
+}
+
+export interface JobInsertResult {
+  job: Job;
+  created: boolean;
+}
+
+export interface JobClaimParams {
+  queues: string[];
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+  now: Date;
+}
+
+/** ClaimedJob is a job now running under a lease; the token fences every later write. */
+export interface ClaimedJob {
+  job: Job;
+  leaseToken: string;
+}
+
+/** JobOutcome is how an attempt ended, as the worker reports it. */
+export type JobOutcome =
+  | { kind: 'completed'; result: JsonValue | null }
+  /** failed attempt with attempts left: back to `retryable` at runAt. */
+  | { kind: 'retry'; error: JobErrorRecord; runAt: Date }
+  /** failed for good. */
+  | { kind: 'failed'; error: JobErrorRecord }
+  | { kind: 'cancelled'; error: JobErrorRecord | null }
+  /** handed back without spending the attempt (graceful shutdown, snooze): attempt - 1. */
+  | { kind: 'released'; runAt: Date };
+
+export interface JobSettle {
+  id: string;
+  leaseToken: string;
+  outcome: JobOutcome;
+}
+
+export interface JobSettleManyParams {
+  settles: JobSettle[];
+  now: Date;
+}
+
+export interface JobSettleResult {
+  id: string;
+  applied: boolean;
+}
+
+export interface JobLeaseRenewParams {
+  leases: { id: string; leaseToken: string }[];
+  leaseMs: number;
+  now: Date;
+}
+
+export interface JobLeaseRenewResult {
+  id: string;
+  /** False when the lease was lost (the job was rescued, or finished elsewhere). */
+  held: boolean;
+  cancelRequested: boolean;
+}
+
+export interface JobProgressParams {
+  id: string;
+  leaseToken: string;
+  progress: number;
+  message: string | null;
+}
+
+export interface JobListFilter {
+  queue?: string;
+  task?: string;
+  status?: JobStatus[];
+  /** Each field must equal (JSON equality on strings, numbers, booleans). */
+  metadata?: Record<string, string | number | boolean>;
+  tag?: string;
+  dedupKey?: string;
+}
+
+export interface JobListParams {
+  filter: JobListFilter;
+  /** Id of the last job of the previous page; the page holds older jobs. */
+  after?: string;
+  limit: number;
+}
+
+export interface JobListResult {
+  jobs: Job[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface QueueStatsRow {
+  queue: string;
+  status: JobStatus;
+  count: number;
+}
+
+export type StoreNotification =
+  | { type: 'jobs_available'; queue: string }
+  | { type: 'cancel'; jobId: string };
