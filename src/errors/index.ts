@@ -125,5 +125,7 @@ export class SnoozeError extends JobyardError {
 
 /** isJobyardError tells whether a value is one of jobyard's errors (across module copies too). */
 export function isJobyardError(value: unknown): value is JobyardError {
-  return value instanceof JobyardError || (value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && String((value as { code: string }).code) in ERROR_CODES);
+  if (value instanceof JobyardError) return true;
+  const code = value instanceof Error ? (value as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code in ERROR_CODES;
 }

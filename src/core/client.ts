@@ -1,0 +1,421 @@
+import { pino, type Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import { ClientClosedError, InvalidStateError, JobNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
+import type { JobInsert, JobInsertResult, Store } from '../store/index.js';
+import {
+  type Clock,
+  FINAL_STATUSES,
+  JOB_STATUSES,
+  type Job,
+  type JobStatus,
+  type PriorityName,
+  systemClock,
+} from '../types/index.js';
+import { Batcher } from './batcher.js';
+import { type JobyardEvents, TypedEmitter } from './events.js';
+import { Rescuer, type RescuerOptions } from './rescuer.js';
+import type { AnyTask, FromPayload, JobOf, PayloadOf, TaskDefinition } from './task.js';
+import { assertJobId, LIMITS, OptionChecker, toJson, validateWithSchema } from './validation.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+/** JobyardOptions configure a client. */
+export interface JobyardOptions {
+  /** Where jobs live: `createSqliteStore(...)` or `createPostgresStore(...)`. The client closes it on `close()`. */
+  store: Store;
+  /** Tasks this client can enqueue by name and run. @defaultValue [] */
+  tasks?: AnyTask[];
+  /** Source of "now"; tests inject a fake one. @defaultValue the system clock */
+  clock?: Clock;
+  /** pino logger for workers and services. @defaultValue pino at level `JOBYARD_LOG_LEVEL` or `'warn'` */
+  logger?: Logger;
+  /** Settings of the lease rescuer that `start()` runs. */
+  rescuer?: RescuerOptions;
+}
+
+/** EnqueueOptions override a task's defaults for one job. */
+export interface EnqueueOptions {
+  /** Queue to put the job in. @defaultValue the task's queue, else `'default'` */
+  queue?: string;
+  /** Earliest start time. @defaultValue now */
+  runAt?: Date | string;
+  /** Start no sooner than this many ms from now (ignored when runAt is set). @defaultValue 0 */
+  delayMs?: number;
+  /** Higher runs first (integer -1000..1000, or `'low'`/`'normal'`/`'high'`). @defaultValue the task's, else 0 */
+  priority?: number | PriorityName;
+  /** See TaskOptions.dedupKey. @defaultValue the task's, else none */
+  dedupKey?: string;
+  /** See TaskOptions.concurrencyKey. @defaultValue the task's, else none */
+  concurrencyKey?: string;
+  /** @defaultValue the task's, else 1 */
+  concurrencyLimit?: number;
+  /** @defaultValue the task's, else 4 */
+  maxAttempts?: number;
+  /** @defaultValue the task's, else none */
+  timeoutMs?: number;
+  /** JSON object stored with the job and filterable (e.g. `{ user_id, project_id }`). @defaultValue {} */
+  metadata?: Record<string, unknown>;
+  /** Labels to filter jobs by. @defaultValue [] */
+  tags?: string[];
+  /**
+   * A store-specific transaction handle to enqueue inside (PostgreSQL: a `pg` client after
+   * BEGIN): the job commits or rolls back with the caller's rows. @defaultValue none
+   */
+  transaction?: unknown;
+}
+
+/** EnqueueResult is the job and whether it is new (false: a live job with the dedup key already existed). */
+export interface EnqueueResult<Payload = unknown, Result = unknown> {
+  job: Job<Payload, Result>;
+  created: boolean;
+}
+
+/** ListJobsOptions filter and page `listJobs`. */
+export interface ListJobsOptions {
+  queue?: string;
+  task?: string;
+  status?: JobStatus | JobStatus[];
+  /** Jobs whose metadata has all these fields with these values. */
+  metadata?: Record<string, string | number | boolean>;
+  tag?: string;
+  dedupKey?: string;
+  /** `nextCursor` of the previous page. @defaultValue first page */
+  cursor?: string;
+  /** Page size, 1..500. @defaultValue 50 */
+  limit?: number;
+}
+
+/** QueueStats counts one queue's jobs by status. */
+export interface QueueStats {
+  queue: string;
+  counts: Record<JobStatus, number>;
+  total: number;
+}
+
+/** PruneOptions select finished jobs to delete. */
+export interface PruneOptions {
+  /** Delete jobs finished before this date, or more than this many ms ago. */
+  olderThan: Date | number;
+  /** Which final statuses to delete. @defaultValue completed, failed and cancelled */
+  statuses?: JobStatus[];
+}
+
+const DEFAULT_MAX_ATTEMPTS = 4;
+const INSERT_BATCH = 1000;
+
+/**
+ * Jobyard is the client: it enqueues, queries and steers jobs, and starts workers. Delivery
+ * is at least once: a job whose worker dies is run again after its lease expires.
+ */
+export class Jobyard {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** In-process job events; see JobyardEvents. */
+  readonly events = new TypedEmitter<JobyardEvents>();
+  private readonly tasks = new Map<string, AnyTask>();
+  private readonly workers = new Set<Worker>();
+  private readonly rescuer: Rescuer;
+  private readonly insertBatcher: Batcher<JobInsert, JobInsertResult>;
+  private closed = false;
+
+  constructor(options: JobyardOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? pino({ name: 'jobyard', level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' });
+    for (const task of options.tasks ?? []) this.register(task);
+    this.rescuer = new Rescuer(this.store, this.clock, this.events, this.logger, options.rescuer);
+    this.insertBatcher = new Batcher((jobs) => this.store.jobInsertMany({ jobs }), INSERT_BATCH);
+  }
+
+  /** register adds a task so it can be enqueued by name and run by this client's workers. */
+  register(task: AnyTask): void {
+    const checker = new OptionChecker();
+    checker.name('name', task.name);
+    if (typeof task.handler !== 'function') checker.problem('handler', 'expected a function');
+    checker.name('queue', task.queue);
+    if (task.priority !== undefined) checker.priority('priority', task.priority);
+    checker.integer('maxAttempts', task.maxAttempts, 1, LIMITS.maxAttempts);
+    checker.integer('timeoutMs', task.timeoutMs, 1, LIMITS.timeoutMs);
+    checker.integer('concurrencyLimit', task.concurrencyLimit, 1, LIMITS.maxAttempts);
+    checker.backoff('backoff', task.backoff);
+    checker.throwIfAny(`Invalid task definition "${String(task.name)}"`);
+    if (this.tasks.has(task.name) && this.tasks.get(task.name) !== task) {
+      throw new ValidationError(`Task "${task.name}" is already registered with another definition`);
+    }
+    this.tasks.set(task.name, task);
+  }
+
+  /** task returns the registered task of that name, or throws UnknownTaskError. */
+  task(name: string): AnyTask {
+    const task = this.tasks.get(name);
+    if (!task) throw new UnknownTaskError(name);
+    return task;
+  }
+
+  /** taskNames lists the registered tasks. */
+  taskNames(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /**
+   * enqueue validates the payload and options and stores one job. With a dedup key held by
+   * a live job, that job is returned with `created: false`. Concurrent calls share one
+   * transaction; each resolves only after its job is committed.
+   */
+  async enqueue<Task extends TaskDefinition<any, any>>(
+    task: Task,
+    payload: PayloadOf<Task>,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>>;
+  async enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
+  async enqueue(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+    this.assertOpen();
+    const insert = await this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+    const result =
+      options.transaction === undefined
+        ? await this.insertBatcher.add(insert)
+        : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
+    this.afterInsert([result]);
+    return result;
+  }
+
+  /**
+   * enqueueMany stores many jobs of one task in one transaction: all or none. Invalid
+   * payloads raise one ValidationError naming each bad index; nothing is inserted.
+   */
+  async enqueueMany<Task extends TaskDefinition<any, any>>(
+    task: Task | string,
+    payloads: PayloadOf<Task>[],
+    options: EnqueueOptions = {},
+  ): Promise<EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[]> {
+    this.assertOpen();
+    if (!Array.isArray(payloads)) throw new ValidationError('payloads must be an array');
+    const definition = this.resolveTask(task);
+    const inserts: JobInsert[] = [];
+    const issues = [];
+    for (const [index, payload] of payloads.entries()) {
+      try {
+        inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        issues.push(...error.issues);
+        if (issues.length >= 100) break;
+      }
+    }
+    if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
+    if (inserts.length === 0) return [];
+    const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
+    this.afterInsert(results);
+    return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
+  }
+
+  /** getJob returns a job by id, or null when there is none. Throws ValidationError for a malformed id. */
+  async getJob<Task extends AnyTask = AnyTask>(id: string): Promise<JobOf<Task> | null> {
+    assertJobId(id);
+    return (await this.store.jobGet({ id })) as JobOf<Task> | null;
+  }
+
+  /** listJobs lists jobs newest first; pass `nextCursor` back as `cursor` for the next page. */
+  async listJobs(options: ListJobsOptions = {}): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const checker = new OptionChecker();
+    const statuses = options.status === undefined ? undefined : [options.status].flat();
+    if (statuses?.some((status) => !JOB_STATUSES.includes(status))) {
+      checker.problem('status', `expected statuses among ${JOB_STATUSES.join(', ')}`);
+    }
+    checker.name('queue', options.queue);
+    checker.name('task', options.task);
+    checker.key('tag', options.tag);
+    checker.key('dedupKey', options.dedupKey);
+    const limit = checker.integer('limit', options.limit, 1, 500) ?? 50;
+    if (options.cursor !== undefined) {
+      try {
+        assertJobId(options.cursor);
+      } catch {
+        checker.problem('cursor', 'expected a cursor returned by a previous page');
+      }
+    }
+    if (options.metadata !== undefined) {
+      const valid =
+        typeof options.metadata === 'object' &&
+        options.metadata !== null &&
+        Object.values(options.metadata).every((value) => ['string', 'number', 'boolean'].includes(typeof value));
+      if (!valid) checker.problem('metadata', 'expected an object of string, number or boolean values');
+    }
+    checker.throwIfAny('Invalid job filter');
+    return this.store.jobList({
+      filter: {
+        queue: options.queue,
+        task: options.task,
+        status: statuses,
+        metadata: options.metadata,
+        tag: options.tag,
+        dedupKey: options.dedupKey,
+      },
+      after: options.cursor,
+      limit,
+    });
+  }
+
+  /**
+   * cancel stops a job. A waiting job is cancelled at once; a running one is asked to stop:
+   * its handler's signal aborts (in whichever process runs it) and it ends `cancelled`.
+   * Throws InvalidStateError for a finished job and JobNotFoundError for an unknown id.
+   */
+  async cancel(id: string): Promise<Job> {
+    assertJobId(id);
+    const outcome = await this.store.jobCancel({ id, now: this.clock.now() });
+    if (!outcome) throw new JobNotFoundError(id);
+    if (outcome.outcome === 'final') {
+      throw new InvalidStateError(`Job ${id} is ${outcome.job.status} and cannot be cancelled`, outcome.job.status);
+    }
+    for (const worker of this.workers) worker.abortIfRunning(id);
+    if (outcome.outcome === 'cancelled') this.events.emit('job:cancelled', { job: outcome.job });
+    return outcome.job;
+  }
+
+  /**
+   * retry runs a failed or cancelled job again (its error history is kept). Throws
+   * InvalidStateError for any other status and JobNotFoundError for an unknown id.
+   */
+  async retry(id: string): Promise<Job> {
+    assertJobId(id);
+    const outcome = await this.store.jobRetry({ id, now: this.clock.now() });
+    if (!outcome) throw new JobNotFoundError(id);
+    if (!outcome.applied) {
+      throw new InvalidStateError(
+        `Job ${id} is ${outcome.job.status}; only failed or cancelled jobs can be retried`,
+        outcome.job.status,
+      );
+    }
+    this.wakeWorkers(outcome.job.queue);
+    return outcome.job;
+  }
+
+  /** queueStats counts jobs by queue and status. */
+  async queueStats(): Promise<QueueStats[]> {
+    const byQueue = new Map<string, QueueStats>();
+    for (const row of await this.store.queueStats()) {
+      let stats = byQueue.get(row.queue);
+      if (!stats) {
+        stats = { queue: row.queue, counts: Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>, total: 0 };
+        byQueue.set(row.queue, stats);
+      }
+      stats.counts[row.status] += row.count;
+      stats.total += row.count;
+    }
+    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  /** prune deletes finished jobs older than a cutoff (e.g. 30 days) and returns how many. */
+  async prune(options: PruneOptions): Promise<number> {
+    const checker = new OptionChecker();
+    const olderThan =
+      typeof options?.olderThan === 'number'
+        ? new Date(this.clock.now().getTime() - (checker.integer('olderThan', options.olderThan, 0, LIMITS.delayMs) ?? 0))
+        : checker.date('olderThan', options?.olderThan);
+    if (olderThan === undefined && options?.olderThan === undefined) checker.problem('olderThan', 'required');
+    const statuses = options?.statuses ?? [...FINAL_STATUSES];
+    if (!Array.isArray(statuses) || statuses.length === 0 || statuses.some((status) => !FINAL_STATUSES.includes(status))) {
+      checker.problem('statuses', `expected a non-empty list among ${FINAL_STATUSES.join(', ')}`);
+    }
+    checker.throwIfAny('Invalid prune options');
+    return this.store.jobPrune({ olderThan: olderThan as Date, statuses });
+  }
+
+  /**
+   * start runs a worker for the given queues in this process (and the lease rescuer, once
+   * per client) and returns it. Call it several times for several queue sets.
+   */
+  async start(options: WorkerOptions = {}): Promise<Worker> {
+    this.assertOpen();
+    const worker = new Worker(this, this.store, options);
+    this.workers.add(worker);
+    await worker.start();
+    this.rescuer.start();
+    return worker;
+  }
+
+  /**
+   * stop stops claiming, lets running jobs finish for up to `graceMs`, then aborts the rest
+   * and hands them back to the queue without spending their attempt.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all([...this.workers].map((worker) => worker.stop(options)));
+    this.workers.clear();
+    await this.rescuer.stop();
+  }
+
+  /** close stops everything (see stop), waits for pending enqueues and closes the store. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop(options);
+    await this.insertBatcher.idle();
+    await this.store.close();
+  }
+
+  /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */
+  wakeWorkers(queue: string): void {
+    for (const worker of this.workers) worker.wake(queue);
+  }
+
+  private afterInsert(results: JobInsertResult[]): void {
+    const queues = new Set<string>();
+    for (const result of results) {
+      if (result.created && result.job.status === 'available') queues.add(result.job.queue);
+      this.events.emit('job:enqueued', result);
+    }
+    for (const queue of queues) this.wakeWorkers(queue);
+  }
+
+  private resolveTask(task: AnyTask | string): AnyTask {
+    if (typeof task === 'string') return this.task(task);
+    if (!task || typeof task !== 'object' || typeof task.name !== 'string') {
+      throw new ValidationError('Expected a task definition or a task name');
+    }
+    if (!this.tasks.has(task.name)) this.register(task);
+    return task;
+  }
+
+  private async prepareInsert(task: AnyTask, payload: unknown, options: EnqueueOptions, path: string): Promise<JobInsert> {
+    const checker = new OptionChecker();
+    let value: unknown = payload;
+    if (task.schema) {
+      const validated = await validateWithSchema(task.schema, payload, path);
+      if ('issues' in validated) checker.issues.push(...validated.issues);
+      else value = validated.value;
+    }
+    const json = toJson(value, path, checker.issues);
+    const now = this.clock.now();
+    const delayMs = checker.integer('delayMs', options.delayMs, 0, LIMITS.delayMs) ?? 0;
+    const runAt = checker.date('runAt', options.runAt) ?? new Date(now.getTime() + delayMs);
+    const priority = checker.priority('priority', options.priority ?? task.priority ?? 0) ?? 0;
+    const insert: JobInsert = {
+      id: uuidv7(),
+      queue: checker.name('queue', options.queue ?? task.queue ?? 'default') ?? 'default',
+      task: task.name,
+      payload: json,
+      status: runAt.getTime() > now.getTime() ? 'scheduled' : 'available',
+      priority,
+      runAt,
+      maxAttempts: checker.integer('maxAttempts', options.maxAttempts ?? task.maxAttempts, 1, LIMITS.maxAttempts) ?? DEFAULT_MAX_ATTEMPTS,
+      createdAt: now,
+      dedupKey: checker.key('dedupKey', options.dedupKey ?? fromPayload(task.dedupKey, value)) ?? null,
+      concurrencyKey: checker.key('concurrencyKey', options.concurrencyKey ?? fromPayload(task.concurrencyKey, value)) ?? null,
+      concurrencyLimit: checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
+      tags: checker.tags('tags', options.tags) ?? [],
+      metadata: checker.metadata('metadata', options.metadata) ?? {},
+      timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,
+    };
+    checker.throwIfAny(`Invalid job for task "${task.name}"`);
+    return insert;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClientClosedError();
+  }
+}
+
+function fromPayload<Payload>(option: FromPayload<Payload, string> | undefined, payload: Payload): string | undefined {
+  return typeof option === 'function' ? option(payload) : option;
+}

@@ -1,0 +1,57 @@
+import { EventEmitter } from 'node:events';
+import type { Job, JobErrorRecord } from '../types/index.js';
+
+/**
+ * JobyardEvents are the in-process events of a client: state changes of jobs this process
+ * enqueued or ran, and errors of its background services. Events from other processes are
+ * not included (the service streams those).
+ */
+export interface JobyardEvents {
+  'job:enqueued': { job: Job; created: boolean };
+  'job:started': { job: Job };
+  'job:progress': { job: Job; progress: number; message: string | null };
+  'job:completed': { job: Job; result: unknown; durationMs: number };
+  /** An attempt failed and the job will run again at `runAt`. */
+  'job:retrying': { job: Job; error: JobErrorRecord; runAt: Date };
+  'job:failed': { job: Job; error: JobErrorRecord };
+  'job:cancelled': { job: Job };
+  /** A job was handed back without spending its attempt (shutdown, snooze). */
+  'job:released': { job: Job; runAt: Date };
+  /** A write of a worker that had lost the job's lease was rejected (fencing). */
+  'job:stale': { job: Job; action: string };
+  /** A job whose worker's lease expired was put back or failed by the rescuer. */
+  'job:rescued': { job: Job };
+  /** A background service (worker loop, rescuer, listener) hit an error; it carries on. */
+  error: { error: unknown; service: string };
+}
+
+/** TypedEmitter is an EventEmitter whose event names and payloads are checked by the compiler. */
+export class TypedEmitter<Events extends { [Name in keyof Events]: unknown }> {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    // Many workers and SSE clients may listen to one client.
+    this.emitter.setMaxListeners(0);
+  }
+
+  on<Name extends keyof Events & string>(name: Name, listener: (event: Events[Name]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  once<Name extends keyof Events & string>(name: Name, listener: (event: Events[Name]) => void): () => void {
+    this.emitter.once(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  /** emit calls every listener; a listener that throws cannot break the engine. */
+  emit<Name extends keyof Events & string>(name: Name, event: Events[Name]): void {
+    for (const listener of this.emitter.listeners(name)) {
+      try {
+        (listener as (event: Events[Name]) => void)(event);
+      } catch {
+        // A faulty listener is the app's bug; the job's state is already stored.
+      }
+    }
+  }
+}

@@ -1,0 +1,7 @@
+export * from './backoff.js';
+export * from './client.js';
+export * from './events.js';
+export * from './job-context.js';
+export * from './rescuer.js';
+export * from './task.js';
+export * from './worker.js';

@@ -1,0 +1,381 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  CancelledError,
+  SnoozeError,
+  TimeoutError,
+  UnrecoverableError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors/index.js';
+import type { ClaimedJob, JobOutcome, JobSettle, JobSettleResult, Store } from '../store/index.js';
+import type { Job, JobErrorRecord } from '../types/index.js';
+import { Batcher } from './batcher.js';
+import { DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
+import type { Jobyard } from './client.js';
+import type { JobContext } from './job-context.js';
+import { ReconnectBackoff, sleep } from './sleep.js';
+import { LIMITS, OptionChecker, toJson } from './validation.js';
+
+/** WorkerOptions configure one worker: which queues it takes jobs from and how many at once. */
+export interface WorkerOptions {
+  /** Queues to take jobs from. @defaultValue ['default'] */
+  queues?: string[];
+  /** Jobs run at once by this worker. @defaultValue 10 */
+  concurrency?: number;
+  /** How long a claimed job's lease lasts without renewal, in ms; a dead worker's jobs are rescued after it. @defaultValue 30_000 */
+  leaseMs?: number;
+  /** How often leases of running jobs are renewed, in ms. @defaultValue leaseMs / 3 */
+  heartbeatIntervalMs?: number;
+  /** How often to look for due jobs without a notification (delayed jobs, retries, other SQLite processes), in ms. @defaultValue 1000 */
+  pollIntervalMs?: number;
+  /** How long `stop()` lets running jobs finish before handing them back, in ms. @defaultValue 10_000 */
+  graceMs?: number;
+  /** Identifies this worker in leases and logs. @defaultValue `<hostname>:<pid>:<random>` */
+  id?: string;
+}
+
+interface RunningJob {
+  job: Job;
+  leaseToken: string;
+  controller: AbortController;
+}
+
+/** Abort reasons that end an attempt without counting it as the handler's failure. */
+class LeaseLost extends Error {
+  override name = 'LeaseLost';
+}
+class ShuttingDown extends Error {
+  override name = 'ShuttingDown';
+}
+
+const SETTLE_BATCH = 500;
+
+/**
+ * Worker claims jobs from its queues and runs their handlers, up to `concurrency` at once.
+ * It holds a lease on every running job and renews it; outcomes are written in batches,
+ * fenced by the lease token, so a worker that lost a job cannot overwrite its newer attempt.
+ */
+export class Worker {
+  readonly id: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly graceMs: number;
+  private readonly running = new Map<string, RunningJob>();
+  private readonly settleBatcher: Batcher<JobSettle, JobSettleResult>;
+  private readonly stopController = new AbortController();
+  private mayHaveJobs = true;
+  private wakeUp: (() => void) | null = null;
+  private claimLoop: Promise<void> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: Jobyard,
+    private readonly store: Store,
+    options: WorkerOptions,
+  ) {
+    const checker = new OptionChecker();
+    const queues = options.queues ?? ['default'];
+    if (!Array.isArray(queues) || queues.length === 0) checker.problem('queues', 'expected a non-empty list of queue names');
+    else queues.forEach((queue, index) => checker.name(`queues.${index}`, queue));
+    this.concurrency = checker.integer('concurrency', options.concurrency, 1, 10_000) ?? 10;
+    this.leaseMs = checker.integer('leaseMs', options.leaseMs, 100, LIMITS.timeoutMs) ?? 30_000;
+    this.heartbeatIntervalMs =
+      checker.integer('heartbeatIntervalMs', options.heartbeatIntervalMs, 10, this.leaseMs) ?? Math.floor(this.leaseMs / 3);
+    this.pollIntervalMs = checker.integer('pollIntervalMs', options.pollIntervalMs, 10, LIMITS.timeoutMs) ?? 1000;
+    this.graceMs = checker.integer('graceMs', options.graceMs, 0, LIMITS.timeoutMs) ?? 10_000;
+    checker.throwIfAny('Invalid worker options');
+    this.queues = [...new Set(queues)];
+    this.id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.settleBatcher = new Batcher((settles) => this.writeSettles(settles), SETTLE_BATCH);
+  }
+
+  /** runningCount is how many jobs this worker is running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** start begins claiming jobs. */
+  async start(): Promise<void> {
+    if (this.claimLoop) return;
+    this.unsubscribe = this.store.subscribe((notification) => {
+      if (notification.type === 'jobs_available') this.wake(notification.queue);
+      else this.abortIfRunning(notification.jobId);
+    });
+    this.timers.push(
+      setInterval(() => this.wake('*'), this.pollIntervalMs),
+      setInterval(() => void this.renewLeases(), this.heartbeatIntervalMs),
+    );
+    this.claimLoop = this.runClaimLoop();
+  }
+
+  /**
+   * stop stops claiming, waits up to `graceMs` for running jobs, then aborts the rest and
+   * hands them back (status available, attempt not spent). Idempotent.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutDown(options.graceMs ?? this.graceMs);
+    return this.stopping;
+  }
+
+  /** @internal wake tells an idle worker that jobs may be waiting in `queue` ('*' for any). */
+  wake(queue: string): void {
+    if (queue !== '*' && !this.queues.includes(queue)) return;
+    this.mayHaveJobs = true;
+    this.notifyLoop();
+  }
+
+  /** @internal abortIfRunning aborts the handler of a job this worker runs, as cancelled. */
+  abortIfRunning(jobId: string): void {
+    this.running.get(jobId)?.controller.abort(new CancelledError());
+  }
+
+  private notifyLoop(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = null;
+    wakeUp?.();
+  }
+
+  private async runClaimLoop(): Promise<void> {
+    const backoff = new ReconnectBackoff();
+    const signal = this.stopController.signal;
+    while (!signal.aborted) {
+      const slots = this.concurrency - this.running.size;
+      if (slots <= 0 || !this.mayHaveJobs) {
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+        });
+        // Jobs settled in one batch free their slots in the same tick: claim for all at once.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      this.mayHaveJobs = false;
+      let claimed: ClaimedJob[];
+      try {
+        claimed = await this.store.jobClaim({
+          queues: [...this.queues],
+          workerId: this.id,
+          limit: slots,
+          leaseMs: this.leaseMs,
+          now: this.client.clock.now(),
+        });
+        backoff.reset();
+      } catch (error) {
+        this.mayHaveJobs = true;
+        this.reportError(error, 'claim failed, retrying');
+        await sleep(backoff.nextDelayMs(), signal);
+        continue;
+      }
+      if (claimed.length === slots) this.mayHaveJobs = true;
+      for (const claim of claimed) void this.execute(claim);
+    }
+  }
+
+  private async execute({ job, leaseToken }: ClaimedJob): Promise<void> {
+    const controller = new AbortController();
+    const entry: RunningJob = { job, leaseToken, controller };
+    this.running.set(job.id, entry);
+    const startedAt = performance.now();
+    this.client.events.emit('job:started', { job });
+    const timer =
+      job.timeoutMs === null
+        ? undefined
+        : setTimeout(() => controller.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
+    let outcome: JobOutcome | null;
+    try {
+      const task = this.client.task(job.task);
+      const handling = Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry)));
+      const result = await untilAborted(handling, controller.signal);
+      const issues: ValidationIssue[] = [];
+      const json = toJson(result, 'result', issues);
+      if (issues.length > 0) throw new ValidationError('Handler result cannot be stored', issues);
+      outcome = { kind: 'completed', result: json };
+    } catch (thrown) {
+      outcome = this.outcomeOfError(job, controller.signal.aborted ? controller.signal.reason : thrown);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome) await this.settle(entry, outcome, performance.now() - startedAt);
+    else this.client.events.emit('job:stale', { job, action: 'settle' });
+    this.running.delete(job.id);
+    this.notifyLoop();
+  }
+
+  private outcomeOfError(job: Job, reason: unknown): JobOutcome | null {
+    const now = this.client.clock.now();
+    if (reason instanceof LeaseLost) return null;
+    if (reason instanceof ShuttingDown) return { kind: 'released', runAt: now };
+    if (reason instanceof SnoozeError) return { kind: 'released', runAt: new Date(now.getTime() + reason.delayMs) };
+    const error = errorRecord(job.attempt, reason, now);
+    if (reason instanceof CancelledError) return { kind: 'cancelled', error };
+    if (reason instanceof UnrecoverableError || job.attempt >= job.maxAttempts) return { kind: 'failed', error };
+    const task = this.client.taskNames().includes(job.task) ? this.client.task(job.task) : undefined;
+    const delay = retryDelayMs(task?.backoff ?? DEFAULT_BACKOFF, job.attempt, reason);
+    return { kind: 'retry', error, runAt: new Date(now.getTime() + delay) };
+  }
+
+  private async settle(entry: RunningJob, outcome: JobOutcome, durationMs: number): Promise<void> {
+    const { job } = entry;
+    let applied: boolean;
+    try {
+      ({ applied } = await this.settleBatcher.add({ id: job.id, leaseToken: entry.leaseToken, outcome }));
+    } catch (error) {
+      // The lease will expire and the rescuer will run the job again: at least once.
+      this.reportError(error, 'could not record job outcome; the job will be rescued after its lease');
+      return;
+    }
+    const events = this.client.events;
+    if (!applied) {
+      this.client.logger.warn({ jobId: job.id, task: job.task, attempt: job.attempt, outcome: outcome.kind }, 'stale write rejected: lease lost');
+      events.emit('job:stale', { job, action: outcome.kind });
+      return;
+    }
+    const finishedAt = this.client.clock.now();
+    switch (outcome.kind) {
+      case 'completed':
+        events.emit('job:completed', {
+          job: { ...job, status: 'completed', result: outcome.result, progress: 1, finishedAt },
+          result: outcome.result,
+          durationMs,
+        });
+        break;
+      case 'retry':
+        events.emit('job:retrying', {
+          job: { ...job, status: 'retryable', runAt: outcome.runAt, errors: [...job.errors, outcome.error] },
+          error: outcome.error,
+          runAt: outcome.runAt,
+        });
+        break;
+      case 'failed':
+        this.client.logger.warn({ jobId: job.id, task: job.task, attempt: job.attempt, err: outcome.error.message }, 'job failed');
+        events.emit('job:failed', {
+          job: { ...job, status: 'failed', finishedAt, errors: [...job.errors, outcome.error] },
+          error: outcome.error,
+        });
+        break;
+      case 'cancelled':
+        events.emit('job:cancelled', { job: { ...job, status: 'cancelled', finishedAt } });
+        break;
+      case 'released':
+        events.emit('job:released', { job: { ...job, status: 'available', attempt: job.attempt - 1 }, runAt: outcome.runAt });
+        break;
+    }
+  }
+
+  /** Writes a batch of outcomes; retries through database outages until the leases would have expired anyway. */
+  private async writeSettles(settles: JobSettle[]): Promise<JobSettleResult[]> {
+    const backoff = new ReconnectBackoff();
+    const giveUpAt = Date.now() + this.leaseMs;
+    for (;;) {
+      try {
+        return await this.store.jobSettleMany({ settles, now: this.client.clock.now() });
+      } catch (error) {
+        if (Date.now() > giveUpAt) throw error;
+        this.reportError(error, 'recording job outcomes failed, retrying');
+        await sleep(backoff.nextDelayMs());
+      }
+    }
+  }
+
+  private contextFor(entry: RunningJob): JobContext {
+    const { job, leaseToken, controller } = entry;
+    const log = this.client.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+    return {
+      job,
+      signal: controller.signal,
+      log,
+      progress: async (fraction: number, message?: string) => {
+        if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+          throw new ValidationError('Invalid progress', [{ path: 'fraction', message: 'expected a number from 0 to 1' }]);
+        }
+        const held = await this.store.jobProgress({ id: job.id, leaseToken, progress: fraction, message: message ?? null });
+        if (!held) controller.abort(new LeaseLost());
+        else this.client.events.emit('job:progress', { job, progress: fraction, message: message ?? null });
+      },
+      heartbeat: async () => {
+        await this.renewLeases([entry]);
+      },
+    };
+  }
+
+  private async renewLeases(entries: RunningJob[] = [...this.running.values()]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      const results = await this.store.jobLeaseRenew({
+        leases: entries.map((entry) => ({ id: entry.job.id, leaseToken: entry.leaseToken })),
+        leaseMs: this.leaseMs,
+        now: this.client.clock.now(),
+      });
+      for (const result of results) {
+        const entry = this.running.get(result.id);
+        if (!entry) continue;
+        if (!result.held) entry.controller.abort(new LeaseLost());
+        else if (result.cancelRequested) entry.controller.abort(new CancelledError());
+      }
+    } catch (error) {
+      this.reportError(error, 'lease renewal failed, retrying at the next heartbeat');
+    }
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    this.stopController.abort();
+    this.notifyLoop();
+    this.unsubscribe?.();
+    await this.claimLoop;
+    const finished = this.whenIdle();
+    await Promise.race([finished, sleep(graceMs)]);
+    for (const entry of this.running.values()) entry.controller.abort(new ShuttingDown());
+    await finished;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.settleBatcher.idle();
+  }
+
+  private async whenIdle(): Promise<void> {
+    while (this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+      });
+    }
+  }
+
+  private reportError(error: unknown, message: string): void {
+    this.client.events.emit('error', { error, service: `worker ${this.id}` });
+    this.client.logger.warn({ err: error, workerId: this.id }, message);
+  }
+}
+
+/** untilAborted settles with the handler, or rejects with the abort reason as soon as `signal` aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function errorRecord(attempt: number, reason: unknown, now: Date): JobErrorRecord {
+  const error = reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : JSON.stringify(reason) ?? String(reason));
+  const code = (error as { code?: unknown }).code;
+  return {
+    attempt,
+    at: now.toISOString(),
+    message: error.message,
+    name: typeof code === 'string' ? code : error.name,
+    ...(error.stack ? { stack: error.stack } : {}),
+  };
+}

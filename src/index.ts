@@ -1,0 +1,9 @@
+/**
+ * jobyard: durable background jobs for TypeScript services. The stores live in subpath
+ * exports (`jobyard/stores/sqlite`, `jobyard/stores/postgres`) so an app loads only the
+ * database driver it uses.
+ */
+export * from './core/index.js';
+export * from './errors/index.js';
+export type * from './store/index.js';
+export * from './types/index.js';
