@@ -1,0 +1,214 @@
+/**
+ * Every SQL statement of the SQLite store. Parameters are named (`@name`, bound from an
+ * object); times are epoch milliseconds; JSON columns take and return JSON text.
+ */
+
+// Fragments shared by several statements. The status lists repeat the partial indexes'
+// WHERE clauses word for word, because SQLite only uses a partial index when the query
+// states its condition.
+const WAITING = `status IN ('scheduled', 'available', 'retryable')`;
+const FINAL = `status IN ('completed', 'failed', 'cancelled')`;
+const LIVE_DEDUP = `dedup_key IS NOT NULL AND status NOT IN ('completed', 'failed', 'cancelled')`;
+/** A job may start while fewer than its concurrencyLimit jobs with its key run (this transaction's claims included). */
+const CONCURRENCY_SLOT_FREE = `(concurrency_key IS NULL OR concurrency_limit > (
+  SELECT count(*) FROM jobyard_jobs AS running
+  WHERE running.status = 'running' AND running.concurrency_key = jobyard_jobs.concurrency_key))`;
+/** Writes of an attempt apply only while its lease is held. */
+const LEASE_HELD = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
+const LEASE_CLEARED = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
+const APPEND_ERROR = `json_insert(errors, '$[#]', json(@error))`;
+
+/** Creates the migration ledger (before any migration can be read). No parameters. */
+export const MIGRATIONS_TABLE_CREATE = `
+CREATE TABLE IF NOT EXISTS jobyard_migrations (
+  version    INTEGER NOT NULL PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  applied_at INTEGER NOT NULL
+) STRICT`;
+
+/** Reads the highest applied migration version (0 when none). No parameters. */
+export const MIGRATIONS_CURRENT_VERSION = `SELECT coalesce(max(version), 0) AS version FROM jobyard_migrations`;
+
+/** Records an applied migration. @version, @name, @appliedAt. */
+export const MIGRATION_RECORD = `INSERT INTO jobyard_migrations (version, name, applied_at) VALUES (@version, @name, @appliedAt)`;
+
+/** Checks that the database answers. No parameters. */
+export const PING = `SELECT 1`;
+
+/**
+ * Inserts one job unless a live job holds its dedup key (the unique partial index decides);
+ * returns the new row, or nothing on a dedup conflict. One parameter per JobInsert field.
+ */
+export const JOB_INSERT = `
+INSERT INTO jobyard_jobs (
+  id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
+  dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms
+) VALUES (
+  @id, @queue, @task, @payload, @status, @priority, @runAt, @maxAttempts, @createdAt,
+  @dedupKey, @concurrencyKey, @concurrencyLimit, @tags, @metadata, @timeoutMs
+)
+ON CONFLICT (dedup_key) WHERE ${LIVE_DEDUP} DO NOTHING
+RETURNING *`;
+
+/** Reads the live job holding a dedup key. @dedupKey. */
+export const JOB_GET_LIVE_BY_DEDUP_KEY = `SELECT * FROM jobyard_jobs WHERE dedup_key = @dedupKey AND ${LIVE_DEDUP}`;
+
+/** Reads one job. @id. */
+export const JOB_GET = `SELECT * FROM jobyard_jobs WHERE id = @id`;
+
+/**
+ * Reads the next claimable jobs of one queue in claim order, skipping jobs whose concurrency
+ * key is saturated. @queue, @now, @limit.
+ */
+export const JOB_CLAIM_CANDIDATES = `
+SELECT id, priority, run_at FROM jobyard_jobs
+WHERE ${WAITING} AND queue = @queue AND run_at <= @now AND ${CONCURRENCY_SLOT_FREE}
+ORDER BY priority DESC, run_at, id
+LIMIT @limit`;
+
+/**
+ * Starts an attempt of one candidate under a new lease, if it is still waiting and its
+ * concurrency key still has a free slot. @id, @now, @workerId, @leaseToken, @leaseExpiresAt.
+ */
+export const JOB_CLAIM = `
+UPDATE jobyard_jobs SET
+  status = 'running', attempt = attempt + 1, started_at = @now,
+  lease_owner = @workerId, lease_token = @leaseToken, lease_expires_at = @leaseExpiresAt,
+  cancel_requested = 0
+WHERE id = @id AND ${WAITING} AND ${CONCURRENCY_SLOT_FREE}
+RETURNING *`;
+
+// The settle statements return the job's queue when the lease fence held, nothing otherwise.
+
+/**
+ * Settles an attempt as completed: stores the result and progress 1.
+ * @id, @leaseToken, @result (JSON text or NULL), @now.
+ */
+export const JOB_SETTLE_COMPLETED = `
+UPDATE jobyard_jobs SET status = 'completed', result = @result, progress = 1, finished_at = @now, ${LEASE_CLEARED}
+WHERE ${LEASE_HELD}
+RETURNING queue`;
+
+/** Settles a failed attempt that runs again at @runAt. @id, @leaseToken, @error (JSON text), @runAt. */
+export const JOB_SETTLE_RETRY = `
+UPDATE jobyard_jobs SET status = 'retryable', run_at = @runAt, errors = ${APPEND_ERROR}, ${LEASE_CLEARED}
+WHERE ${LEASE_HELD}
+RETURNING queue`;
+
+/**
+ * Settles an attempt as final without a result. @id, @leaseToken, @status ('failed' or
+ * 'cancelled'), @error (JSON text, or NULL to keep errors as they are), @now.
+ */
+export const JOB_SETTLE_FINISHED = `
+UPDATE jobyard_jobs SET
+  status = @status, finished_at = @now,
+  errors = CASE WHEN @error IS NULL THEN errors ELSE ${APPEND_ERROR} END,
+  ${LEASE_CLEARED}
+WHERE ${LEASE_HELD}
+RETURNING queue`;
+
+/**
+ * Hands an attempt back without spending it. @id, @leaseToken, @status ('available' or
+ * 'scheduled'), @runAt.
+ */
+export const JOB_SETTLE_RELEASED = `
+UPDATE jobyard_jobs SET status = @status, run_at = @runAt, attempt = attempt - 1, ${LEASE_CLEARED}
+WHERE ${LEASE_HELD}
+RETURNING queue`;
+
+/** Extends a held lease; returns the cancel flag, or nothing when the lease is lost. @id, @leaseToken, @leaseExpiresAt. */
+export const JOB_LEASE_RENEW = `
+UPDATE jobyard_jobs SET lease_expires_at = @leaseExpiresAt
+WHERE ${LEASE_HELD}
+RETURNING cancel_requested`;
+
+/** Stores the progress of a running attempt. @id, @leaseToken, @progress, @message. */
+export const JOB_PROGRESS = `
+UPDATE jobyard_jobs SET progress = @progress, progress_message = @message
+WHERE ${LEASE_HELD}`;
+
+/**
+ * Rescues up to @limit running jobs whose lease expired before @now: appends a "lease
+ * expired" error for the attempt, then retryable at @now while attempts remain, else failed.
+ * @now, @nowIso (the error's time), @limit.
+ */
+export const JOB_RESCUE_EXPIRED = `
+UPDATE jobyard_jobs SET
+  errors = json_insert(errors, '$[#]', json_object('attempt', attempt, 'at', @nowIso, 'message', 'lease expired')),
+  status = CASE WHEN attempt < max_attempts THEN 'retryable' ELSE 'failed' END,
+  run_at = CASE WHEN attempt < max_attempts THEN @now ELSE run_at END,
+  finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE @now END,
+  ${LEASE_CLEARED}
+WHERE id IN (
+  SELECT id FROM jobyard_jobs
+  WHERE status = 'running' AND lease_expires_at < @now
+  ORDER BY lease_expires_at
+  LIMIT @limit)
+RETURNING *`;
+
+// A NULL parameter disables its filter. @statuses, @metadata are JSON text (a list of
+// statuses; an object of field values compared with their JSON type).
+const LIST_FILTER = `
+  (@queue IS NULL OR queue = @queue)
+  AND (@task IS NULL OR task = @task)
+  AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM json_each(jobyard_jobs.tags) AS tag WHERE tag.value = @tag))
+  AND (@dedupKey IS NULL OR dedup_key = @dedupKey)
+  AND (@metadata IS NULL OR NOT EXISTS (
+    SELECT 1 FROM json_each(@metadata) AS wanted
+    WHERE json_type(jobyard_jobs.metadata, wanted.fullkey) IS NOT wanted.type
+       OR json_extract(jobyard_jobs.metadata, wanted.fullkey) IS NOT wanted.value))`;
+
+/** Lists the newest jobs matching the filter (first page). Filter parameters, @limit. */
+export const JOB_LIST_NEWEST = `
+SELECT * FROM jobyard_jobs
+WHERE ${LIST_FILTER}
+ORDER BY id DESC
+LIMIT @limit`;
+
+/** Lists matching jobs older than the cursor job @after (later pages). Filter parameters, @after, @limit. */
+export const JOB_LIST_OLDER = `
+SELECT * FROM jobyard_jobs
+WHERE id < @after AND ${LIST_FILTER}
+ORDER BY id DESC
+LIMIT @limit`;
+
+/** Cancels a waiting job at once. @id, @now. */
+export const JOB_CANCEL_WAITING = `
+UPDATE jobyard_jobs SET status = 'cancelled', finished_at = @now
+WHERE id = @id AND ${WAITING}
+RETURNING *`;
+
+/** Asks the worker of a running job to abort it. @id. */
+export const JOB_CANCEL_REQUEST = `
+UPDATE jobyard_jobs SET cancel_requested = 1
+WHERE id = @id AND status = 'running'
+RETURNING *`;
+
+/**
+ * Puts a failed or cancelled job back to available at @now, keeping its errors and attempts;
+ * grants one more attempt when all were spent. @id, @now.
+ */
+export const JOB_RETRY = `
+UPDATE jobyard_jobs SET
+  status = 'available', run_at = @now, finished_at = NULL, cancel_requested = 0,
+  max_attempts = CASE WHEN attempt >= max_attempts THEN max_attempts + 1 ELSE max_attempts END
+WHERE id = @id AND status IN ('failed', 'cancelled')
+RETURNING *`;
+
+/**
+ * Deletes up to @batchSize jobs in the final statuses @statuses (JSON list) that finished
+ * before @olderThan.
+ */
+export const JOB_PRUNE_BATCH = `
+DELETE FROM jobyard_jobs
+WHERE id IN (
+  SELECT id FROM jobyard_jobs
+  WHERE ${FINAL} AND status IN (SELECT value FROM json_each(@statuses)) AND finished_at < @olderThan
+  LIMIT @batchSize)`;
+
+/** Counts jobs per queue and status. No parameters. */
+export const QUEUE_STATS = `
+SELECT queue, status, count(*) AS count FROM jobyard_jobs
+GROUP BY queue, status
+ORDER BY queue, status`;

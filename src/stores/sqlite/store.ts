@@ -1,0 +1,570 @@
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import {
+  InvalidStateError,
+  SchemaTooNewError,
+  StoreUnavailableError,
+  ValidationError,
+  type ValidationIssue,
+} from '../../errors/index.js';
+import type {
+  ClaimedJob,
+  JobClaimParams,
+  JobInsert,
+  JobInsertManyParams,
+  JobInsertResult,
+  JobLeaseRenewParams,
+  JobLeaseRenewResult,
+  JobListParams,
+  JobListResult,
+  JobProgressParams,
+  JobSettle,
+  JobSettleManyParams,
+  JobSettleResult,
+  MigrateResult,
+  QueueStatsRow,
+  Store,
+  StoreCapabilities,
+  StoreNotification,
+} from '../../store/index.js';
+import type { Job, JobErrorRecord, JobStatus, JsonValue } from '../../types/index.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
+import * as SQL from './sql.js';
+
+export { SQLITE_SCHEMA_VERSION } from './migrations.js';
+
+/** SqliteStoreOptions configures the SQLite store. */
+export interface SqliteStoreOptions {
+  /**
+   * Path of the database file, created when missing; `':memory:'` opens a private in-memory
+   * database that lives as long as the store (tests, one process only).
+   * @defaultValue './jobyard.db'
+   */
+  filename?: string;
+  /**
+   * How long, in milliseconds, a statement waits for another connection's lock before it
+   * fails with StoreUnavailableError.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * When SQLite waits for the disk. `'FULL'` syncs the WAL at every commit, so acknowledged
+   * jobs survive a power loss; `'NORMAL'` is faster and survives process crashes only.
+   * @defaultValue 'FULL'
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** ResolvedSqliteStoreOptions is SqliteStoreOptions with every default applied and checked. */
+export type ResolvedSqliteStoreOptions = Required<SqliteStoreOptions>;
+
+/** resolveSqliteStoreOptions applies defaults and rejects invalid values with ValidationError. */
+export function resolveSqliteStoreOptions(options: SqliteStoreOptions = {}): ResolvedSqliteStoreOptions {
+  const resolved: ResolvedSqliteStoreOptions = {
+    filename: options.filename ?? './jobyard.db',
+    busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+    synchronous: options.synchronous ?? 'FULL',
+  };
+  const issues: ValidationIssue[] = [];
+  if (typeof resolved.filename !== 'string' || resolved.filename === '') {
+    issues.push({ path: 'filename', message: 'must be a non-empty string' });
+  }
+  if (!Number.isSafeInteger(resolved.busyTimeoutMs) || resolved.busyTimeoutMs < 0) {
+    issues.push({ path: 'busyTimeoutMs', message: 'must be a non-negative integer (milliseconds)' });
+  }
+  if (resolved.synchronous !== 'FULL' && resolved.synchronous !== 'NORMAL') {
+    issues.push({ path: 'synchronous', message: "must be 'FULL' or 'NORMAL'" });
+  }
+  if (issues.length > 0) throw new ValidationError('Invalid SQLite store options', issues);
+  return resolved;
+}
+
+/** JobRow is a row of jobyard_jobs as better-sqlite3 returns it. */
+interface JobRow {
+  id: string;
+  queue: string;
+  task: string;
+  payload: string;
+  status: JobStatus;
+  priority: number;
+  run_at: number;
+  attempt: number;
+  max_attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  result: string | null;
+  errors: string;
+  progress: number | null;
+  progress_message: string | null;
+  dedup_key: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number;
+  tags: string;
+  metadata: string;
+  timeout_ms: number | null;
+  lease_owner: string | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  cancel_requested: number;
+}
+
+/** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
+interface ClaimCandidate {
+  id: string;
+  priority: number;
+  run_at: number;
+}
+
+/** SettledRow is what a settle statement returns when its lease fence held. */
+interface SettledRow {
+  queue: string;
+}
+
+// Prune deletes in batches, each its own transaction, so a large backlog never holds the
+// write lock long enough to stall claims of other processes.
+const PRUNE_BATCH_SIZE = 1000;
+
+// SQLite result codes (extended ones included) that say "try again later", not "bad call".
+const UNAVAILABLE_CODE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR)/;
+
+/**
+ * classifySqliteError turns failures the caller may retry later (a lock held past the busy
+ * timeout, an unreadable file, a closed store) into StoreUnavailableError; others pass through.
+ */
+function classifySqliteError(error: unknown, db: Database.Database | undefined): unknown {
+  if (db !== undefined && !db.open) {
+    return new StoreUnavailableError('The SQLite store is closed', { cause: error });
+  }
+  if (error instanceof Database.SqliteError && UNAVAILABLE_CODE.test(error.code)) {
+    return new StoreUnavailableError(`SQLite store unavailable: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * SqliteStore keeps jobs in one SQLite file through better-sqlite3. Several processes may
+ * share the file (WAL mode; writers take turns), but notifications stay inside this process,
+ * so workers elsewhere find new jobs by polling. Calls run synchronously on the event loop
+ * and return settled promises.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly capabilities: StoreCapabilities = { crossProcessNotify: false, transactionalEnqueue: false };
+
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly listeners = new Set<(notification: StoreNotification) => void>();
+
+  private readonly migrateInTransaction: () => MigrateResult;
+  private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
+  private readonly claimInTransaction: (params: JobClaimParams) => ClaimedJob[];
+  private readonly settleInTransaction: (
+    settles: JobSettle[],
+    now: number,
+  ) => { results: JobSettleResult[]; dueQueues: Set<string> };
+  private readonly renewInTransaction: (params: JobLeaseRenewParams) => JobLeaseRenewResult[];
+  private readonly cancelInTransaction: (
+    id: string,
+    now: number,
+  ) => { job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null;
+  private readonly retryInTransaction: (id: string, now: number) => { job: Job; applied: boolean } | null;
+
+  /** The constructor opens the database but does not migrate; createSqliteStore does both. */
+  constructor(options: SqliteStoreOptions = {}) {
+    const resolved = resolveSqliteStoreOptions(options);
+    let db: Database.Database | undefined;
+    try {
+      // The driver's timeout is SQLite's busy timeout; it is set before journal_mode because
+      // switching to WAL needs a lock that processes opening the same file contend for.
+      db = new Database(resolved.filename, { timeout: resolved.busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${resolved.synchronous}`);
+      db.pragma('foreign_keys = ON');
+    } catch (error) {
+      db?.close();
+      throw classifySqliteError(error, undefined);
+    }
+    this.db = db;
+    // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
+    this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
+    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => jobs.map((job) => this.insertJob(job))).immediate;
+    this.claimInTransaction = db.transaction((params: JobClaimParams) => this.claimJobs(params)).immediate;
+    this.settleInTransaction = db.transaction((settles: JobSettle[], now: number) => this.settleJobs(settles, now)).immediate;
+    this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
+    this.cancelInTransaction = db.transaction((id: string, now: number) => this.cancelJob(id, now)).immediate;
+    this.retryInTransaction = db.transaction((id: string, now: number) => this.retryJob(id, now)).immediate;
+  }
+
+  async migrate(): Promise<MigrateResult> {
+    return this.run(() => this.migrateInTransaction());
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.run(() => this.statement(SQL.PING).get());
+  }
+
+  async jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]> {
+    if (params.transaction != null) {
+      throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
+    }
+    const results = this.run(() => this.insertInTransaction(params.jobs));
+    this.publishAvailable(
+      results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
+    );
+    return results;
+  }
+
+  async jobClaim(params: JobClaimParams): Promise<ClaimedJob[]> {
+    return this.run(() => this.claimInTransaction(params));
+  }
+
+  async jobSettleMany(params: JobSettleManyParams): Promise<JobSettleResult[]> {
+    const { results, dueQueues } = this.run(() => this.settleInTransaction(params.settles, params.now.getTime()));
+    this.publishAvailable(dueQueues);
+    return results;
+  }
+
+  async jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
+    return this.run(() => this.renewInTransaction(params));
+  }
+
+  async jobProgress(params: JobProgressParams): Promise<boolean> {
+    const { id, leaseToken, progress, message } = params;
+    return this.run(() => this.statement(SQL.JOB_PROGRESS).run({ id, leaseToken, progress, message }).changes > 0);
+  }
+
+  async jobRescueExpired(params: { now: Date; limit: number }): Promise<Job[]> {
+    const rows = this.run(
+      () =>
+        this.statement(SQL.JOB_RESCUE_EXPIRED).all({
+          now: params.now.getTime(),
+          nowIso: params.now.toISOString(),
+          limit: params.limit,
+        }) as JobRow[],
+    );
+    const jobs = rows.map(jobFromRow);
+    this.publishAvailable(jobs.filter((job) => job.status === 'retryable').map((job) => job.queue));
+    return jobs;
+  }
+
+  async jobGet(params: { id: string }): Promise<Job | null> {
+    if (typeof params.id !== 'string') return null;
+    const row = this.run(() => this.statement(SQL.JOB_GET).get({ id: params.id }) as JobRow | undefined);
+    return row === undefined ? null : jobFromRow(row);
+  }
+
+  async jobList(params: JobListParams): Promise<JobListResult> {
+    const { filter, after, limit } = params;
+    const bindings = {
+      queue: filter.queue ?? null,
+      task: filter.task ?? null,
+      statuses: filter.status === undefined ? null : JSON.stringify(filter.status),
+      metadata: filter.metadata === undefined ? null : JSON.stringify(filter.metadata),
+      tag: filter.tag ?? null,
+      dedupKey: filter.dedupKey ?? null,
+      // One row more than the page tells whether another page follows.
+      limit: limit + 1,
+    };
+    const rows = this.run(
+      () =>
+        (after === undefined
+          ? this.statement(SQL.JOB_LIST_NEWEST).all(bindings)
+          : this.statement(SQL.JOB_LIST_OLDER).all({ ...bindings, after })) as JobRow[],
+    );
+    const jobs = rows.slice(0, limit).map(jobFromRow);
+    const last = jobs.at(-1);
+    return { jobs, nextCursor: rows.length > limit && last !== undefined ? last.id : null };
+  }
+
+  async jobCancel(params: { id: string; now: Date }): Promise<{ job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null> {
+    const cancelled = this.run(() => this.cancelInTransaction(params.id, params.now.getTime()));
+    if (cancelled?.outcome === 'requested') this.publish({ type: 'cancel', jobId: cancelled.job.id });
+    return cancelled;
+  }
+
+  async jobRetry(params: { id: string; now: Date }): Promise<{ job: Job; applied: boolean } | null> {
+    const retried = this.run(() => this.retryInTransaction(params.id, params.now.getTime()));
+    if (retried?.applied) this.publishAvailable([retried.job.queue]);
+    return retried;
+  }
+
+  async jobPrune(params: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
+    const bindings = {
+      statuses: JSON.stringify(params.statuses),
+      olderThan: params.olderThan.getTime(),
+      batchSize: PRUNE_BATCH_SIZE,
+    };
+    return this.run(() => {
+      let deleted = 0;
+      for (;;) {
+        const { changes } = this.statement(SQL.JOB_PRUNE_BATCH).run(bindings);
+        deleted += changes;
+        if (changes < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
+  }
+
+  async queueStats(): Promise<QueueStatsRow[]> {
+    return this.run(() => this.statement(SQL.QUEUE_STATS).all() as QueueStatsRow[]);
+  }
+
+  subscribe(listener: (notification: StoreNotification) => void): () => void {
+    // A wrapper per call, so the same function subscribed twice is also removed twice.
+    const subscription = (notification: StoreNotification) => listener(notification);
+    this.listeners.add(subscription);
+    return () => {
+      this.listeners.delete(subscription);
+    };
+  }
+
+  /** run executes one synchronous piece of database work and classifies its failure. */
+  private run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw classifySqliteError(error, this.db);
+    }
+  }
+
+  /** statement prepares each SQL text once (lazily: the tables exist only after migrate). */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private publish(notification: StoreNotification): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(notification);
+      } catch {
+        // The write being announced has committed; a failing listener must not turn it
+        // into a failed call, and workers poll anyway.
+      }
+    }
+  }
+
+  private publishAvailable(queues: Iterable<string>): void {
+    for (const queue of new Set(queues)) this.publish({ type: 'jobs_available', queue });
+  }
+
+  private applyMigrations(): MigrateResult {
+    this.db.exec(SQL.MIGRATIONS_TABLE_CREATE);
+    const current = (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version;
+    if (current > SQLITE_SCHEMA_VERSION) throw new SchemaTooNewError(current, SQLITE_SCHEMA_VERSION);
+    const applied: number[] = [];
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      this.db.exec(migration.sql);
+      this.statement(SQL.MIGRATION_RECORD).run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
+      applied.push(migration.version);
+    }
+    return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+  }
+
+  private insertJob(job: JobInsert): JobInsertResult {
+    const inserted = this.statement(SQL.JOB_INSERT).get({
+      id: job.id,
+      queue: job.queue,
+      task: job.task,
+      payload: JSON.stringify(job.payload),
+      status: job.status,
+      priority: job.priority,
+      runAt: job.runAt.getTime(),
+      maxAttempts: job.maxAttempts,
+      createdAt: job.createdAt.getTime(),
+      dedupKey: job.dedupKey,
+      concurrencyKey: job.concurrencyKey,
+      concurrencyLimit: job.concurrencyLimit,
+      tags: JSON.stringify(job.tags),
+      metadata: JSON.stringify(job.metadata),
+      timeoutMs: job.timeoutMs,
+    }) as JobRow | undefined;
+    if (inserted !== undefined) return { job: jobFromRow(inserted), created: true };
+    // Nothing inserted means the dedup index found a live job; this transaction holds the
+    // write lock, so that job is still there.
+    const live = this.statement(SQL.JOB_GET_LIVE_BY_DEDUP_KEY).get({ dedupKey: job.dedupKey }) as JobRow;
+    return { job: jobFromRow(live), created: false };
+  }
+
+  /**
+   * claimJobs claims in rounds: each round reads the next candidates of every queue, merges
+   * them in claim order and claims them one by one. A candidate is refused only when claims
+   * earlier in the same round filled its concurrency key; later rounds no longer read it, so
+   * a round that claims nothing means nothing more can be claimed.
+   */
+  private claimJobs(params: JobClaimParams): ClaimedJob[] {
+    const now = params.now.getTime();
+    const queues = [...new Set(params.queues)];
+    const claimed: ClaimedJob[] = [];
+    while (claimed.length < params.limit) {
+      const limit = params.limit - claimed.length;
+      const candidates = queues
+        .flatMap((queue) => this.statement(SQL.JOB_CLAIM_CANDIDATES).all({ queue, now, limit }) as ClaimCandidate[])
+        .sort(compareClaimOrder);
+      let claimedThisRound = 0;
+      for (const candidate of candidates) {
+        if (claimed.length === params.limit) break;
+        const leaseToken = randomUUID();
+        const row = this.statement(SQL.JOB_CLAIM).get({
+          id: candidate.id,
+          now,
+          workerId: params.workerId,
+          leaseToken,
+          leaseExpiresAt: now + params.leaseMs,
+        }) as JobRow | undefined;
+        if (row === undefined) continue;
+        claimed.push({ job: jobFromRow(row), leaseToken });
+        claimedThisRound++;
+      }
+      if (claimedThisRound === 0) break;
+    }
+    return claimed;
+  }
+
+  private settleJobs(settles: JobSettle[], now: number): { results: JobSettleResult[]; dueQueues: Set<string> } {
+    const dueQueues = new Set<string>();
+    const results = settles.map(({ id, leaseToken, outcome }) => {
+      const fence = { id, leaseToken };
+      let settled: SettledRow | undefined;
+      let dueAt: number | null = null;
+      switch (outcome.kind) {
+        case 'completed':
+          // A handler that returns nothing reports `undefined`; it is stored as no result.
+          settled = this.settleWith(SQL.JOB_SETTLE_COMPLETED, { ...fence, result: jsonOrNull(outcome.result ?? null), now });
+          break;
+        case 'retry':
+          dueAt = outcome.runAt.getTime();
+          settled = this.settleWith(SQL.JOB_SETTLE_RETRY, { ...fence, error: JSON.stringify(outcome.error), runAt: dueAt });
+          break;
+        case 'failed':
+        case 'cancelled':
+          settled = this.settleWith(SQL.JOB_SETTLE_FINISHED, {
+            ...fence,
+            status: outcome.kind,
+            error: jsonOrNull(outcome.error),
+            now,
+          });
+          break;
+        case 'released':
+          dueAt = outcome.runAt.getTime();
+          settled = this.settleWith(SQL.JOB_SETTLE_RELEASED, {
+            ...fence,
+            status: dueAt > now ? 'scheduled' : 'available',
+            runAt: dueAt,
+          });
+          break;
+      }
+      if (settled !== undefined && dueAt !== null && dueAt <= now) dueQueues.add(settled.queue);
+      return { id, applied: settled !== undefined };
+    });
+    return { results, dueQueues };
+  }
+
+  private settleWith(sql: string, bindings: Record<string, unknown>): SettledRow | undefined {
+    return this.statement(sql).get(bindings) as SettledRow | undefined;
+  }
+
+  private renewLeases(params: JobLeaseRenewParams): JobLeaseRenewResult[] {
+    const leaseExpiresAt = params.now.getTime() + params.leaseMs;
+    return params.leases.map(({ id, leaseToken }) => {
+      const row = this.statement(SQL.JOB_LEASE_RENEW).get({ id, leaseToken, leaseExpiresAt }) as
+        | { cancel_requested: number }
+        | undefined;
+      return { id, held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
+    });
+  }
+
+  private cancelJob(id: string, now: number): { job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null {
+    const row = this.statement(SQL.JOB_GET).get({ id }) as JobRow | undefined;
+    if (row === undefined) return null;
+    if (row.status === 'running') {
+      return { job: jobFromRow(this.statement(SQL.JOB_CANCEL_REQUEST).get({ id }) as JobRow), outcome: 'requested' };
+    }
+    if (row.status === 'scheduled' || row.status === 'available' || row.status === 'retryable') {
+      return { job: jobFromRow(this.statement(SQL.JOB_CANCEL_WAITING).get({ id, now }) as JobRow), outcome: 'cancelled' };
+    }
+    return { job: jobFromRow(row), outcome: 'final' };
+  }
+
+  private retryJob(id: string, now: number): { job: Job; applied: boolean } | null {
+    let retried: JobRow | undefined;
+    try {
+      retried = this.statement(SQL.JOB_RETRY).get({ id, now }) as JobRow | undefined;
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new InvalidStateError(`Job ${id} cannot be retried: a live job holds its dedup key`, 'failed');
+      }
+      throw error;
+    }
+    if (retried !== undefined) return { job: jobFromRow(retried), applied: true };
+    const row = this.statement(SQL.JOB_GET).get({ id }) as JobRow | undefined;
+    return row === undefined ? null : { job: jobFromRow(row), applied: false };
+  }
+}
+
+/** createSqliteStore opens the database at `options.filename` and migrates it before returning the store. */
+export async function createSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const store = new SqliteStore(options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function compareClaimOrder(a: ClaimCandidate, b: ClaimCandidate): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  if (a.run_at !== b.run_at) return a.run_at - b.run_at;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function jsonOrNull(value: JsonValue | JobErrorRecord | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function dateOrNull(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+function jobFromRow(row: JobRow): Job {
+  return {
+    id: row.id,
+    queue: row.queue,
+    task: row.task,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    priority: row.priority,
+    runAt: new Date(row.run_at),
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    createdAt: new Date(row.created_at),
+    startedAt: dateOrNull(row.started_at),
+    finishedAt: dateOrNull(row.finished_at),
+    result: row.result === null ? null : JSON.parse(row.result),
+    errors: JSON.parse(row.errors),
+    progress: row.progress,
+    progressMessage: row.progress_message,
+    dedupKey: row.dedup_key,
+    concurrencyKey: row.concurrency_key,
+    concurrencyLimit: row.concurrency_limit,
+    tags: JSON.parse(row.tags),
+    metadata: JSON.parse(row.metadata),
+    timeoutMs: row.timeout_ms,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: dateOrNull(row.lease_expires_at),
+    cancelRequested: row.cancel_requested === 1,
+  };
+}
