@@ -29,7 +29,8 @@ const flakyWebhook = defineTask('flaky-webhook', {
   },
 });
 
-const store = await createSqliteStore({ filename: process.env.JOBYARD_DB ?? './jobyard.db' });
+const filename = process.env.JOBYARD_DB ?? './jobyard.db';
+const store = await createSqliteStore({ filename });
 const jobyard = new Jobyard({ store, tasks: [resizeImage, flakyWebhook] });
 
 const time = () => new Date().toISOString().slice(11, 23);
@@ -46,7 +47,7 @@ jobyard.events.on('job:retrying', ({ job, error, runAt }) =>
 jobyard.events.on('job:failed', ({ job, error }) => console.log(`${time()} failed    ${job.task} ${job.id}: ${error.message}`));
 
 await jobyard.start({ concurrency: 4 });
-console.log('jobyard demo: worker started on ./jobyard.db (Ctrl+C to stop)');
+console.log(`jobyard demo: worker started on ${filename} (Ctrl+C to stop)`);
 
 let round = 0;
 async function enqueueExamples() {
