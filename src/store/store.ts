@@ -158,6 +158,7 @@ export interface ClaimedJob {
 
 /** JobOutcome is how an attempt ended, as the worker reports it. */
 export type JobOutcome =
+  /** succeeded: the result is stored and progress set to 1. */
   | { kind: 'completed'; result: JsonValue | null }
   /** failed attempt with attempts left: back to `retryable` at runAt. */
   | { kind: 'retry'; error: JobErrorRecord; runAt: Date }
@@ -232,6 +233,9 @@ export interface QueueStatsRow {
   count: number;
 }
 
-export type StoreNotification =
-  | { type: 'jobs_available'; queue: string }
-  | { type: 'cancel'; jobId: string };
+/**
+ * StoreNotification is one event from `subscribe`. A `jobs_available` for queue `'*'` means
+ * any queue may have jobs (sent after a listener reconnects: notifications may have been
+ * missed while it was disconnected).
+ */
+export type StoreNotification = { type: 'jobs_available'; queue: string } | { type: 'cancel'; jobId: string };

@@ -1,0 +1,34 @@
+import { describe } from 'node:test';
+import { cancelRetrySuite } from './cancel-retry.js';
+import { claimSuite } from './claim.js';
+import type { MakeStore } from './fixtures.js';
+import { insertSuite } from './insert.js';
+import { leaseSuite } from './lease.js';
+import { listSuite } from './list.js';
+import { migrateSuite } from './migrate.js';
+import { notifySuite } from './notify.js';
+import { settleSuite } from './settle.js';
+
+export type { MakeStore } from './fixtures.js';
+
+const AREAS: [string, (makeStore: MakeStore) => void][] = [
+  ['insert', insertSuite],
+  ['claim', claimSuite],
+  ['settle', settleSuite],
+  ['lease', leaseSuite],
+  ['cancel and retry', cancelRetrySuite],
+  ['list, stats and prune', listSuite],
+  ['notify', notifySuite],
+  ['migrate and lifecycle', migrateSuite],
+];
+
+/**
+ * exerciseStore registers the Store conformance suite for one store kind. `makeStore` is
+ * called before every test and must return a fresh, migrated, empty store; its cleanup runs
+ * after the test.
+ */
+export function exerciseStore(name: string, makeStore: MakeStore): void {
+  describe(name, () => {
+    for (const [area, suite] of AREAS) describe(area, () => suite(makeStore));
+  });
+}

@@ -1,0 +1,4 @@
+import { tempSqliteStore } from '../helpers/sqlite.js';
+import { exerciseStore } from './index.js';
+
+exerciseStore('sqlite store', tempSqliteStore);
