@@ -35,7 +35,7 @@ export class Batcher<Item, Result> {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
         const results = await this.flush(batch.map((entry) => entry.item));
-        batch.forEach((entry, index) => entry.resolve(results[index] as Result));
+        for (const [index, entry] of batch.entries()) entry.resolve(results[index] as Result);
       } catch (error) {
         for (const entry of batch) entry.reject(error);
       }

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { ClientClosedError, InvalidStateError, JobNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
 import type { JobInsert, JobInsertResult, Store } from '../store/index.js';
@@ -14,7 +14,7 @@ import {
 import { Batcher } from './batcher.js';
 import { type JobyardEvents, TypedEmitter } from './events.js';
 import { Rescuer, type RescuerOptions } from './rescuer.js';
-import type { AnyTask, FromPayload, JobOf, PayloadOf, TaskDefinition } from './task.js';
+import type { AnyTask, FromPayload, InputOf, JobOf, PayloadOf, TaskDefinition } from './task.js';
 import { assertJobId, LIMITS, OptionChecker, toJson, validateWithSchema } from './validation.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -164,7 +164,7 @@ export class Jobyard {
    */
   async enqueue<Task extends TaskDefinition<any, any>>(
     task: Task,
-    payload: PayloadOf<Task>,
+    payload: InputOf<Task>,
     options?: EnqueueOptions,
   ): Promise<EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>>;
   async enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
@@ -185,7 +185,7 @@ export class Jobyard {
    */
   async enqueueMany<Task extends TaskDefinition<any, any>>(
     task: Task | string,
-    payloads: PayloadOf<Task>[],
+    payloads: InputOf<Task>[],
     options: EnqueueOptions = {},
   ): Promise<EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[]> {
     this.assertOpen();
@@ -297,7 +297,11 @@ export class Jobyard {
     for (const row of await this.store.queueStats()) {
       let stats = byQueue.get(row.queue);
       if (!stats) {
-        stats = { queue: row.queue, counts: Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>, total: 0 };
+        stats = {
+          queue: row.queue,
+          counts: Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>,
+          total: 0,
+        };
         byQueue.set(row.queue, stats);
       }
       stats.counts[row.status] += row.count;
@@ -398,11 +402,13 @@ export class Jobyard {
       status: runAt.getTime() > now.getTime() ? 'scheduled' : 'available',
       priority,
       runAt,
-      maxAttempts: checker.integer('maxAttempts', options.maxAttempts ?? task.maxAttempts, 1, LIMITS.maxAttempts) ?? DEFAULT_MAX_ATTEMPTS,
+      maxAttempts:
+        checker.integer('maxAttempts', options.maxAttempts ?? task.maxAttempts, 1, LIMITS.maxAttempts) ?? DEFAULT_MAX_ATTEMPTS,
       createdAt: now,
       dedupKey: checker.key('dedupKey', options.dedupKey ?? fromPayload(task.dedupKey, value)) ?? null,
       concurrencyKey: checker.key('concurrencyKey', options.concurrencyKey ?? fromPayload(task.concurrencyKey, value)) ?? null,
-      concurrencyLimit: checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
+      concurrencyLimit:
+        checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
       tags: checker.tags('tags', options.tags) ?? [],
       metadata: checker.metadata('metadata', options.metadata) ?? {},
       timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,

@@ -52,7 +52,10 @@ export class Rescuer {
     for (;;) {
       const rescued = await this.store.jobRescueExpired({ now: this.clock.now(), limit: this.batchSize });
       for (const job of rescued) {
-        this.logger.warn({ jobId: job.id, task: job.task, attempt: job.attempt, status: job.status }, 'lease expired, job rescued');
+        this.logger.warn(
+          { jobId: job.id, task: job.task, attempt: job.attempt, status: job.status },
+          'lease expired, job rescued',
+        );
         this.events.emit('job:rescued', { job });
       }
       total += rescued.length;

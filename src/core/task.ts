@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Job, PriorityName } from '../types/index.js';
 import type { BackoffOption } from './backoff.js';
-import { type JobContext } from './job-context.js';
+import type { JobContext } from './job-context.js';
 
 /** A task option that is either fixed or computed from the payload at enqueue time. */
 export type FromPayload<Payload, Value> = Value | ((payload: Payload) => Value | undefined);
@@ -9,10 +9,13 @@ export type FromPayload<Payload, Value> = Value | ((payload: Payload) => Value |
 /** TaskHandler runs one attempt of a job; its return value (JSON) is stored as the job's result. */
 export type TaskHandler<Payload, Result> = (payload: Payload, context: JobContext<Payload>) => Promise<Result> | Result;
 
-/** TaskOptions configure a task; enqueue options override the per-job ones. */
-export interface TaskOptions<Payload, Result> {
+/**
+ * TaskOptions configure a task; enqueue options override the per-job ones. `Input` is what
+ * enqueue accepts: the schema's input type (before defaults and transforms), else `Payload`.
+ */
+export interface TaskOptions<Payload, Result, Input = Payload> {
   /** Validates payloads at enqueue time; any Standard Schema (zod, valibot, arktype...). @defaultValue none: any JSON payload */
-  schema?: StandardSchemaV1<unknown, Payload>;
+  schema?: StandardSchemaV1<Input, Payload>;
   handler: TaskHandler<Payload, Result>;
   /** Queue the task's jobs go to. @defaultValue `'default'` */
   queue?: string;
@@ -33,12 +36,15 @@ export interface TaskOptions<Payload, Result> {
 }
 
 /** TaskDefinition is a named task with its handler and defaults; create one with `defineTask`. */
-export interface TaskDefinition<Payload = unknown, Result = unknown> extends TaskOptions<Payload, Result> {
+export interface TaskDefinition<Payload = unknown, Result = unknown, Input = Payload> extends TaskOptions<Payload, Result, Input> {
   readonly name: string;
 }
 
-/** PayloadOf extracts the payload type a task's enqueue accepts. */
-export type PayloadOf<Task> = Task extends TaskDefinition<infer Payload, unknown> ? Payload : never;
+/** PayloadOf extracts the payload type a task's handler gets and its stored jobs hold (the schema's output). */
+export type PayloadOf<Task> = Task extends TaskDefinition<infer Payload, any, any> ? Payload : never;
+
+/** InputOf extracts the payload type a task's enqueue accepts (the schema's input). */
+export type InputOf<Task> = Task extends TaskDefinition<any, any, infer Input> ? Input : never;
 
 /** ResultOf extracts the result type a task's handler returns. */
 export type ResultOf<Task> = Task extends TaskDefinition<unknown, infer Result> ? Awaited<Result> : never;
@@ -46,16 +52,16 @@ export type ResultOf<Task> = Task extends TaskDefinition<unknown, infer Result> 
 /** JobOf is the stored job type of a task. */
 export type JobOf<Task> = Job<PayloadOf<Task>, ResultOf<Task>>;
 
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds tasks of every payload type.
 export type AnyTask = TaskDefinition<any, any>;
 
 /**
  * defineTask names a task and binds its handler and defaults. The payload type comes from
- * `schema` (its output type) or from the handler's first parameter, and flows to `enqueue`.
+ * `schema` (its output type) or from the handler's first parameter, and flows to `enqueue`
+ * (which accepts the schema's input type, before defaults and transforms).
  */
-export function defineTask<Payload = unknown, Result = unknown>(
+export function defineTask<Payload = unknown, Result = unknown, Input = Payload>(
   name: string,
-  options: TaskOptions<Payload, Result>,
-): TaskDefinition<Payload, Result> {
+  options: TaskOptions<Payload, Result, Input>,
+): TaskDefinition<Payload, Result, Input> {
   return { ...options, name };
 }

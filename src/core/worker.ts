@@ -10,8 +10,8 @@ import {
 } from '../errors/index.js';
 import type { ClaimedJob, JobOutcome, JobSettle, JobSettleResult, Store } from '../store/index.js';
 import type { Job, JobErrorRecord } from '../types/index.js';
-import { Batcher } from './batcher.js';
 import { DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
+import { Batcher } from './batcher.js';
 import type { Jobyard } from './client.js';
 import type { JobContext } from './job-context.js';
 import { ReconnectBackoff, sleep } from './sleep.js';
@@ -82,7 +82,7 @@ export class Worker {
     const checker = new OptionChecker();
     const queues = options.queues ?? ['default'];
     if (!Array.isArray(queues) || queues.length === 0) checker.problem('queues', 'expected a non-empty list of queue names');
-    else queues.forEach((queue, index) => checker.name(`queues.${index}`, queue));
+    else for (const [index, queue] of queues.entries()) checker.name(`queues.${index}`, queue);
     this.concurrency = checker.integer('concurrency', options.concurrency, 1, 10_000) ?? 10;
     this.leaseMs = checker.integer('leaseMs', options.leaseMs, 100, LIMITS.timeoutMs) ?? 30_000;
     this.heartbeatIntervalMs =
@@ -231,7 +231,10 @@ export class Worker {
     }
     const events = this.client.events;
     if (!applied) {
-      this.client.logger.warn({ jobId: job.id, task: job.task, attempt: job.attempt, outcome: outcome.kind }, 'stale write rejected: lease lost');
+      this.client.logger.warn(
+        { jobId: job.id, task: job.task, attempt: job.attempt, outcome: outcome.kind },
+        'stale write rejected: lease lost',
+      );
       events.emit('job:stale', { job, action: outcome.kind });
       return;
     }
@@ -252,7 +255,10 @@ export class Worker {
         });
         break;
       case 'failed':
-        this.client.logger.warn({ jobId: job.id, task: job.task, attempt: job.attempt, err: outcome.error.message }, 'job failed');
+        this.client.logger.warn(
+          { jobId: job.id, task: job.task, attempt: job.attempt, err: outcome.error.message },
+          'job failed',
+        );
         events.emit('job:failed', {
           job: { ...job, status: 'failed', finishedAt, errors: [...job.errors, outcome.error] },
           error: outcome.error,
@@ -369,7 +375,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function errorRecord(attempt: number, reason: unknown, now: Date): JobErrorRecord {
-  const error = reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : JSON.stringify(reason) ?? String(reason));
+  const error =
+    reason instanceof Error
+      ? reason
+      : new Error(typeof reason === 'string' ? reason : (JSON.stringify(reason) ?? String(reason)));
   const code = (error as { code?: unknown }).code;
   return {
     attempt,

@@ -7,14 +7,7 @@
  * - `retryable`: an attempt failed; it runs again at `runAt`.
  * - `completed`, `failed`, `cancelled`: final states.
  */
-export type JobStatus =
-  | 'scheduled'
-  | 'available'
-  | 'running'
-  | 'retryable'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
+export type JobStatus = 'scheduled' | 'available' | 'running' | 'retryable' | 'completed' | 'failed' | 'cancelled';
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   'scheduled',
