@@ -1,0 +1,426 @@
+/**
+ * Every SQL statement of the PostgreSQL store, as a function of the (validated) schema
+ * name. Hot statements carry a `name` so node-postgres prepares them once per connection.
+ * Times are always parameters (the caller's clock), never the database's now().
+ */
+
+/** Statement is a query text, named when node-postgres should keep it prepared. */
+export interface Statement {
+  name?: string;
+  text: string;
+}
+
+/**
+ * Status lists as SQL, shared with the migrations: the partial indexes are only used (and
+ * ON CONFLICT only finds the dedup index) when a query repeats their predicate exactly.
+ */
+export const WAITING = `('scheduled', 'available', 'retryable')`;
+export const LIVE = `('scheduled', 'available', 'running', 'retryable')`;
+export const FINAL = `('completed', 'failed', 'cancelled')`;
+
+/** Name of the unique index that allows one live job per dedup key (created by migration 1). */
+export const LIVE_DEDUP_KEY_INDEX = 'jobs_live_dedup_key_idx';
+
+/** The columns that make a Job (the lease token stays out: only a claim hands it out). */
+const JOB_COLUMNS =
+  'id, queue, task, payload, status, priority, run_at, attempt, max_attempts, created_at, started_at, finished_at, ' +
+  'result, errors, progress, progress_message, dedup_key, concurrency_key, concurrency_limit, tags, metadata, ' +
+  'timeout_ms, lease_owner, lease_expires_at, cancel_requested';
+
+function jobColumns(alias: string): string {
+  return JOB_COLUMNS.split(', ')
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
+}
+
+function quote(schema: string): string {
+  return `"${schema}"`;
+}
+
+/** notificationChannel is the LISTEN/NOTIFY channel of a schema. */
+export function notificationChannel(schema: string): string {
+  return `${schema}_events`;
+}
+
+/** listen subscribes the listener's session to the schema's channel. No parameters. */
+export function listen(schema: string): Statement {
+  return { text: `LISTEN ${quote(notificationChannel(schema))}` };
+}
+
+/** ping checks that the server answers. No parameters. */
+export const ping: Statement = { text: 'SELECT 1' };
+
+// ---------------------------------------------------------------------------------------
+// Migrations bookkeeping
+
+/** migrationLock takes the session-level migration lock. $1 lock name (text). */
+export const migrationLock: Statement = { text: 'SELECT pg_advisory_lock(hashtextextended($1::text, 0))' };
+
+/** migrationUnlock releases the lock taken by migrationLock. $1 lock name (text). */
+export const migrationUnlock: Statement = { text: 'SELECT pg_advisory_unlock(hashtextextended($1::text, 0))' };
+
+/** createSchema creates the schema when missing. No parameters. */
+export function createSchema(schema: string): Statement {
+  return { text: `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}` };
+}
+
+/** createMigrationsTable creates the table recording applied migrations. No parameters. */
+export function createMigrationsTable(schema: string): Statement {
+  return {
+    text: `CREATE TABLE IF NOT EXISTS ${quote(schema)}.migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`,
+  };
+}
+
+/** selectSchemaVersion reads the highest applied migration (0 when none). No parameters. */
+export function selectSchemaVersion(schema: string): Statement {
+  return { text: `SELECT coalesce(max(version), 0)::int AS version FROM ${quote(schema)}.migrations` };
+}
+
+/** recordMigration marks a migration applied. $1 version (int), $2 name (text). */
+export function recordMigration(schema: string): Statement {
+  return { text: `INSERT INTO ${quote(schema)}.migrations (version, name) VALUES ($1::int, $2::text)` };
+}
+
+// ---------------------------------------------------------------------------------------
+// Jobs
+
+/**
+ * insertJobs inserts a batch in one statement; a job whose dedup key matches a live job is
+ * skipped (ON CONFLICT on the partial unique index), so the result lists only the ids of
+ * inserted rows (the caller knows their content). Each queue that got `available` jobs is
+ * notified once, inside the same transaction.
+ * $1 jobs (jsonb array of objects with the columns below), $2 channel (text).
+ */
+export function insertJobs(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:insert`,
+    text: `WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    id uuid, queue text, task text, payload jsonb, status text, priority int, run_at timestamptz,
+    max_attempts int, created_at timestamptz, dedup_key text, concurrency_key text,
+    concurrency_limit int, tags text[], metadata jsonb, timeout_ms int)
+),
+inserted AS (
+  INSERT INTO ${s}.jobs (id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
+    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms)
+  SELECT id, queue, task, coalesce(payload, 'null'::jsonb), status, priority, run_at, max_attempts, created_at,
+    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms
+  FROM input
+  ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ${LIVE} DO NOTHING
+  RETURNING id, queue, status
+),
+notified AS (
+  SELECT count(pg_notify($2::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
+  FROM (SELECT DISTINCT queue FROM inserted WHERE status = 'available') q
+)
+SELECT inserted.id FROM inserted, notified`,
+  };
+}
+
+/** selectLiveJobsByDedupKey finds the live jobs holding dedup keys. $1 keys (text[]). */
+export function selectLiveJobsByDedupKey(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:dedup-lookup`,
+    text: `SELECT ${JOB_COLUMNS} FROM ${quote(schema)}.jobs
+WHERE dedup_key = ANY($1::text[]) AND dedup_key IS NOT NULL AND status IN ${LIVE}`,
+  };
+}
+
+/**
+ * claimJobs claims due jobs in one statement. Per queue it walks the waiting index in claim
+ * order with FOR UPDATE SKIP LOCKED, skipping jobs whose concurrency key looks full; the
+ * merged best `limit` become candidates. Jobs without a key are started here; jobs with a
+ * key go through claim_keyed (advisory lock per key, recount, start) and only when there
+ * are any, so the common path never calls it. Always returns one row at least: the first
+ * column counts keyed candidates that claim_keyed turned down (the caller may try again
+ * for the rest of its limit), the job columns are null when nothing was claimed.
+ * $1 queues (text[], distinct), $2 now (timestamptz), $3 limit (int), $4 worker id (text),
+ * $5 lease length in ms (double precision).
+ */
+export function claimJobs(schema: string): Statement {
+  const s = quote(schema);
+  const claimedColumns = `${JOB_COLUMNS}, lease_token`;
+  return {
+    name: `jobyard:${schema}:claim`,
+    text: `WITH candidates AS MATERIALIZED (
+  SELECT picked.id, picked.concurrency_key
+  FROM unnest($1::text[]) AS q(name)
+  CROSS JOIN LATERAL (
+    SELECT j.id, j.concurrency_key, j.priority, j.run_at
+    FROM ${s}.jobs j
+    WHERE j.status IN ${WAITING} AND j.queue = q.name AND j.run_at <= $2::timestamptz
+      AND (j.concurrency_key IS NULL OR (j.concurrency_key, j.concurrency_limit) NOT IN (
+        SELECT full_key.concurrency_key, generate_series(1, full_key.running)
+        FROM (
+          SELECT concurrency_key, count(*)::int AS running FROM ${s}.jobs
+          WHERE status = 'running' AND concurrency_key IS NOT NULL
+          GROUP BY concurrency_key
+        ) full_key))
+    ORDER BY j.priority DESC, j.run_at, j.id
+    LIMIT $3::int
+    FOR UPDATE SKIP LOCKED
+  ) picked
+  ORDER BY picked.priority DESC, picked.run_at, picked.id
+  LIMIT $3::int
+),
+claimed AS (
+  UPDATE ${s}.jobs j SET
+    status = 'running', attempt = j.attempt + 1, started_at = $2::timestamptz, lease_owner = $4::text,
+    lease_token = gen_random_uuid(),
+    lease_expires_at = $2::timestamptz + $5::double precision * interval '1 millisecond',
+    cancel_requested = false
+  FROM candidates c
+  WHERE j.id = c.id AND c.concurrency_key IS NULL
+  RETURNING ${jobColumns('j')}, j.lease_token
+),
+keyed AS (
+  SELECT * FROM ${s}.claim_keyed(
+    ARRAY(SELECT id FROM candidates WHERE concurrency_key IS NOT NULL),
+    $4::text, $2::timestamptz, $5::double precision)
+  WHERE EXISTS (SELECT 1 FROM candidates WHERE concurrency_key IS NOT NULL)
+)
+SELECT outcome.keyed_refused, started.*
+FROM (
+  SELECT (SELECT count(*) FROM candidates WHERE concurrency_key IS NOT NULL)::int
+    - (SELECT count(*) FROM keyed)::int AS keyed_refused
+) outcome
+LEFT JOIN (
+  SELECT ${claimedColumns} FROM claimed
+  UNION ALL
+  SELECT ${claimedColumns} FROM keyed
+) started ON true`,
+  };
+}
+
+/**
+ * settleJobs records attempt outcomes in one statement, fenced by id + lease token +
+ * status running. Returns the `index` of every applied outcome.
+ * $1 outcomes (jsonb array of {index, id, lease_token, kind, result, error, run_at}),
+ * $2 now (timestamptz). kind is completed | retry | failed | cancelled | released.
+ */
+export function settleJobs(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:settle`,
+    text: `WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    index int, id uuid, lease_token uuid, kind text, result jsonb, error jsonb, run_at timestamptz)
+)
+UPDATE ${s}.jobs j SET
+  status = CASE i.kind
+    WHEN 'completed' THEN 'completed'
+    WHEN 'retry' THEN 'retryable'
+    WHEN 'failed' THEN 'failed'
+    WHEN 'cancelled' THEN 'cancelled'
+    ELSE CASE WHEN i.run_at <= $2::timestamptz THEN 'available' ELSE 'scheduled' END
+  END,
+  result = CASE WHEN i.kind = 'completed' THEN i.result ELSE j.result END,
+  progress = CASE WHEN i.kind = 'completed' THEN 1 ELSE j.progress END,
+  errors = CASE WHEN i.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(i.error) END,
+  run_at = CASE WHEN i.kind IN ('retry', 'released') THEN i.run_at ELSE j.run_at END,
+  attempt = CASE WHEN i.kind = 'released' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+  finished_at = CASE WHEN i.kind IN ('completed', 'failed', 'cancelled') THEN $2::timestamptz END,
+  lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+FROM input i
+WHERE j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+RETURNING i.index`,
+  };
+}
+
+/**
+ * renewLeases extends held leases to now + lease length, fenced by token.
+ * $1 ids (uuid[]), $2 lease tokens (uuid[]), $3 now (timestamptz), $4 lease length in ms
+ * (double precision). Returns the index (1-based) and cancel flag of every held lease.
+ */
+export function renewLeases(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:renew`,
+    text: `UPDATE ${quote(schema)}.jobs j
+SET lease_expires_at = $3::timestamptz + $4::double precision * interval '1 millisecond'
+FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS i(id, lease_token, index)
+WHERE j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+RETURNING i.index::int AS index, j.cancel_requested`,
+  };
+}
+
+/**
+ * updateProgress stores progress, fenced by token.
+ * $1 id (uuid), $2 lease token (uuid), $3 progress (real), $4 message (text or null).
+ */
+export function updateProgress(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:progress`,
+    text: `UPDATE ${quote(schema)}.jobs SET progress = $3::real, progress_message = $4::text
+WHERE id = $1::uuid AND lease_token = $2::uuid AND status = 'running'`,
+  };
+}
+
+/**
+ * rescueExpiredJobs moves running jobs whose lease expired before now to retryable (at
+ * now) or, with no attempts left, to failed; each gets a "lease expired" error record.
+ * Notifies each queue that got retryable jobs.
+ * $1 now (timestamptz), $2 limit (int), $3 now as ISO 8601 text (for the error record),
+ * $4 channel (text).
+ */
+export function rescueExpiredJobs(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:rescue`,
+    text: `WITH expired AS (
+  SELECT id FROM ${s}.jobs
+  WHERE status = 'running' AND lease_expires_at < $1::timestamptz
+  ORDER BY lease_expires_at
+  LIMIT $2::int
+  FOR UPDATE SKIP LOCKED
+),
+rescued AS (
+  UPDATE ${s}.jobs j SET
+    status = CASE WHEN j.attempt < j.max_attempts THEN 'retryable' ELSE 'failed' END,
+    run_at = CASE WHEN j.attempt < j.max_attempts THEN $1::timestamptz ELSE j.run_at END,
+    finished_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE $1::timestamptz END,
+    errors = j.errors || jsonb_build_array(
+      jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'message', 'lease expired')),
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+  FROM expired e
+  WHERE j.id = e.id
+  RETURNING ${jobColumns('j')}
+),
+notified AS (
+  SELECT count(pg_notify($4::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
+  FROM (SELECT DISTINCT queue FROM rescued WHERE status = 'retryable') q
+)
+SELECT rescued.* FROM rescued, notified`,
+  };
+}
+
+/** selectJob reads one job. $1 id (uuid). */
+export function selectJob(schema: string): Statement {
+  return { name: `jobyard:${schema}:get`, text: `SELECT ${JOB_COLUMNS} FROM ${quote(schema)}.jobs WHERE id = $1::uuid` };
+}
+
+/**
+ * cancelJob cancels a waiting job at once or flags a running one (and notifies its
+ * worker); final jobs are read back unchanged. Returns zero rows or one, with `changed`.
+ * $1 id (uuid), $2 now (timestamptz), $3 channel (text).
+ */
+export function cancelJob(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:cancel`,
+    text: `WITH cancelled AS (
+  UPDATE ${s}.jobs SET
+    status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+    finished_at = CASE WHEN status = 'running' THEN finished_at ELSE $2::timestamptz END,
+    cancel_requested = (status = 'running')
+  WHERE id = $1::uuid AND status IN ${LIVE}
+  RETURNING ${JOB_COLUMNS}
+),
+notified AS (
+  SELECT count(pg_notify($3::text, json_build_object('type', 'cancel', 'jobId', id)::text)) AS sent
+  FROM cancelled WHERE status = 'running'
+)
+SELECT true AS changed, cancelled.* FROM cancelled, notified
+UNION ALL
+SELECT false AS changed, ${JOB_COLUMNS} FROM ${s}.jobs
+WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM cancelled)`,
+  };
+}
+
+/**
+ * retryJob puts a failed or cancelled job back to available at now, with one more attempt
+ * when all were spent, and notifies its queue; other jobs are read back unchanged.
+ * Returns zero rows or one, with `changed`. $1 id (uuid), $2 now (timestamptz), $3 channel (text).
+ */
+export function retryJob(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:retry`,
+    text: `WITH retried AS (
+  UPDATE ${s}.jobs SET
+    status = 'available', run_at = $2::timestamptz, finished_at = NULL, cancel_requested = false,
+    max_attempts = CASE WHEN attempt >= max_attempts THEN max_attempts + 1 ELSE max_attempts END
+  WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
+  RETURNING ${JOB_COLUMNS}
+),
+notified AS (
+  SELECT count(pg_notify($3::text, json_build_object('type', 'jobs_available', 'queue', queue)::text)) AS sent
+  FROM retried
+)
+SELECT true AS changed, retried.* FROM retried, notified
+UNION ALL
+SELECT false AS changed, ${JOB_COLUMNS} FROM ${s}.jobs
+WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM retried)`,
+  };
+}
+
+/**
+ * pruneJobs deletes up to `limit` final jobs of the given statuses finished before a time;
+ * rows locked by a concurrent retry are skipped, never waited for.
+ * $1 statuses (text[]), $2 finished before (timestamptz), $3 limit (int).
+ */
+export function pruneJobs(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:prune`,
+    text: `WITH doomed AS (
+  SELECT id FROM ${s}.jobs
+  WHERE status IN ${FINAL} AND status = ANY($1::text[]) AND finished_at < $2::timestamptz
+  LIMIT $3::int
+  FOR UPDATE SKIP LOCKED
+)
+DELETE FROM ${s}.jobs j USING doomed d WHERE j.id = d.id`,
+  };
+}
+
+/** countJobsByQueueAndStatus counts jobs per queue and status. No parameters. */
+export function countJobsByQueueAndStatus(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:stats`,
+    text: `SELECT queue, status, count(*)::int AS count FROM ${quote(schema)}.jobs
+GROUP BY queue, status ORDER BY queue, status`,
+  };
+}
+
+/** JobListQueryFilter is the part of a list query that shapes its WHERE clause. */
+export interface JobListQueryFilter {
+  queue?: string;
+  task?: string;
+  statuses?: string[];
+  /** JSON text of an object the metadata must contain. */
+  metadataJson?: string;
+  tag?: string;
+  dedupKey?: string;
+  after?: string;
+}
+
+/**
+ * listJobs lists jobs newest first (by id, UUIDv7 being time-ordered), with only the
+ * filters given. The parameters follow the filter fields in declaration order, then the
+ * limit (int) last.
+ */
+export function listJobs(schema: string, filter: JobListQueryFilter, limit: number): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions: string[] = [];
+  const add = (condition: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(condition(`$${values.length}`));
+  };
+  if (filter.queue !== undefined) add((p) => `queue = ${p}::text`, filter.queue);
+  if (filter.task !== undefined) add((p) => `task = ${p}::text`, filter.task);
+  if (filter.statuses !== undefined) add((p) => `status = ANY(${p}::text[])`, filter.statuses);
+  if (filter.metadataJson !== undefined) add((p) => `metadata @> ${p}::jsonb`, filter.metadataJson);
+  if (filter.tag !== undefined) add((p) => `tags @> ARRAY[${p}::text]`, filter.tag);
+  if (filter.dedupKey !== undefined) add((p) => `dedup_key = ${p}::text`, filter.dedupKey);
+  if (filter.after !== undefined) add((p) => `id < ${p}::uuid`, filter.after);
+  values.push(limit);
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  return {
+    text: `SELECT ${JOB_COLUMNS} FROM ${quote(schema)}.jobs ${where} ORDER BY id DESC LIMIT $${values.length}::int`,
+    values,
+  };
+}

@@ -1,0 +1,592 @@
+import pg from 'pg';
+import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
+import type {
+  ClaimedJob,
+  JobClaimParams,
+  JobInsert,
+  JobInsertManyParams,
+  JobInsertResult,
+  JobLeaseRenewParams,
+  JobLeaseRenewResult,
+  JobListParams,
+  JobListResult,
+  JobOutcome,
+  JobProgressParams,
+  JobSettleManyParams,
+  JobSettleResult,
+  MigrateResult,
+  QueueStatsRow,
+  Store,
+  StoreCapabilities,
+  StoreNotification,
+} from '../../store/index.js';
+import { FINAL_STATUSES, type Job, type JobErrorRecord, type JobStatus, type JsonValue } from '../../types/index.js';
+import { toStoreError } from './errors.js';
+import { NotificationListener } from './listener.js';
+import { applyMigrations } from './migrations.js';
+import * as sql from './sql.js';
+
+/** PostgresStoreOptions configures a PostgresStore. */
+export interface PostgresStoreOptions {
+  /**
+   * Connection string of the database, used when no `pool` is given.
+   * @defaultValue `process.env.DATABASE_URL` (then the usual PG* variables of node-postgres)
+   */
+  connectionString?: string;
+  /**
+   * An existing pool to use instead of creating one. The store never ends it; close it
+   * yourself after `close()`. LISTEN uses one extra connection opened with its settings.
+   * @defaultValue undefined (the store creates and owns a pool)
+   */
+  pool?: pg.Pool;
+  /**
+   * Schema holding every jobyard table; a plain identifier (letters, digits, underscores,
+   * not starting with a digit or `pg_`, at most 40 characters).
+   * @defaultValue `'jobyard'`
+   */
+  schema?: string;
+  /**
+   * Maximum connections of the pool the store creates (ignored with `pool`).
+   * @defaultValue 10
+   */
+  poolMax?: number;
+  /**
+   * `application_name` of the store's connections, as shown in pg_stat_activity.
+   * @defaultValue `'jobyard'` (with `pool`: the pool's own setting)
+   */
+  applicationName?: string;
+}
+
+/** ResolvedPostgresStoreOptions are PostgresStoreOptions validated, with defaults applied. */
+export interface ResolvedPostgresStoreOptions {
+  connectionString: string | undefined;
+  pool: pg.Pool | undefined;
+  schema: string;
+  poolMax: number;
+  applicationName: string | undefined;
+}
+
+/**
+ * Longest schema whose derived names (channel `<schema>_events`, prepared statements
+ * `jobyard:<schema>:dedup-lookup`) still fit PostgreSQL's 63-byte names: longer ones would
+ * be truncated and collide.
+ */
+const MAX_SCHEMA_LENGTH = 40;
+const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Claim rounds per call when concurrency keys refused candidates (each later round skips full keys). */
+const MAX_CLAIM_ROUNDS = 4;
+/** Insert rounds when a conflicting live job finished before it could be read back. */
+const MAX_INSERT_ROUNDS = 5;
+/** Rows deleted per prune statement, so one prune never holds locks on millions of rows. */
+const PRUNE_BATCH_SIZE = 10_000;
+
+/** resolvePostgresStoreOptions validates options and fills in defaults; throws ValidationError. */
+export function resolvePostgresStoreOptions(options: PostgresStoreOptions = {}): ResolvedPostgresStoreOptions {
+  const schema = options.schema ?? 'jobyard';
+  if (!SCHEMA_PATTERN.test(schema) || schema.length > MAX_SCHEMA_LENGTH || /^pg_/i.test(schema)) {
+    throw new ValidationError('Invalid PostgreSQL store options', [
+      { path: 'schema', message: `must be a plain identifier of at most ${MAX_SCHEMA_LENGTH} characters, not starting with pg_` },
+    ]);
+  }
+  const poolMax = options.poolMax ?? 10;
+  if (!Number.isInteger(poolMax) || poolMax < 1) {
+    throw new ValidationError('Invalid PostgreSQL store options', [{ path: 'poolMax', message: 'must be a positive integer' }]);
+  }
+  return {
+    connectionString: options.connectionString ?? process.env.DATABASE_URL,
+    pool: options.pool,
+    schema,
+    poolMax,
+    applicationName: options.applicationName ?? (options.pool ? undefined : 'jobyard'),
+  };
+}
+
+/** createPostgresStore creates a PostgresStore and migrates its schema before returning it. */
+export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const store = new PostgresStore(options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/** The statements of one schema, built once. */
+function buildStatements(schema: string) {
+  return {
+    insert: sql.insertJobs(schema),
+    dedupLookup: sql.selectLiveJobsByDedupKey(schema),
+    claim: sql.claimJobs(schema),
+    settle: sql.settleJobs(schema),
+    renew: sql.renewLeases(schema),
+    progress: sql.updateProgress(schema),
+    rescue: sql.rescueExpiredJobs(schema),
+    get: sql.selectJob(schema),
+    cancel: sql.cancelJob(schema),
+    retry: sql.retryJob(schema),
+    prune: sql.pruneJobs(schema),
+    stats: sql.countJobsByQueueAndStatus(schema),
+  };
+}
+
+/** A pool or a client: anything that runs a query. */
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * PostgresStore keeps jobs in PostgreSQL: claims with FOR UPDATE SKIP LOCKED, batch writes
+ * in single statements, and LISTEN/NOTIFY to wake workers in every process. Delivery is at
+ * least once: a job whose worker dies is claimed again after its lease expires.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly capabilities: StoreCapabilities = { crossProcessNotify: true, transactionalEnqueue: true };
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly listenerConfig: pg.ClientConfig;
+  private readonly channel: string;
+  private readonly statements: ReturnType<typeof buildStatements>;
+  private readonly subscribers = new Set<(notification: StoreNotification) => void>();
+  private listener: NotificationListener | null = null;
+  private closing: Promise<void> | null = null;
+  // Idle pooled connections that die (server restart) emit 'error'; unhandled it would
+  // crash the process. The pool drops them itself and the next query reconnects.
+  private readonly ignorePoolError = () => {};
+
+  constructor(options: PostgresStoreOptions = {}) {
+    const resolved = resolvePostgresStoreOptions(options);
+    this.schema = resolved.schema;
+    this.channel = sql.notificationChannel(resolved.schema);
+    this.statements = buildStatements(resolved.schema);
+    const applicationName = resolved.applicationName === undefined ? {} : { application_name: resolved.applicationName };
+    if (resolved.pool) {
+      this.pool = resolved.pool;
+      this.ownsPool = false;
+      this.listenerConfig = { ...(resolved.pool.options as pg.ClientConfig), ...applicationName };
+    } else {
+      this.listenerConfig = { connectionString: resolved.connectionString, ...applicationName };
+      this.pool = new pg.Pool({ ...this.listenerConfig, max: resolved.poolMax });
+      this.ownsPool = true;
+    }
+    this.pool.on('error', this.ignorePoolError);
+  }
+
+  migrate(): Promise<MigrateResult> {
+    return this.run(() => applyMigrations(this.pool, this.schema));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listener?.stop();
+      this.subscribers.clear();
+      if (this.ownsPool) await this.pool.end();
+      this.pool.off('error', this.ignorePoolError);
+    })();
+    return this.closing;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.run(() => this.pool.query(sql.ping.text));
+    } catch (error) {
+      if (error instanceof StoreUnavailableError || error instanceof ClientClosedError) throw error;
+      throw new StoreUnavailableError(`Store unavailable: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+    return this.run(async () => {
+      if (jobs.length === 0) return [];
+      const db = transaction === undefined ? this.pool : asTransactionClient(transaction);
+      await this.listenerReady();
+      const results: JobInsertResult[] = [];
+      let pending = jobs.map((job, index) => ({ job, index }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_INSERT_ROUNDS) throw new Error('Could not insert or find a live job for a dedup key');
+        const rows = JSON.stringify(pending.map(({ job }) => toInsertRow(job)));
+        const inserted = await execute<{ id: string }>(db, this.statements.insert, [rows, this.channel]);
+        const insertedIds = new Set(inserted.rows.map((row) => row.id));
+        // Only the dedup index is an ON CONFLICT target, so every skipped job has a key.
+        const skipped: typeof pending = [];
+        for (const entry of pending) {
+          if (insertedIds.has(entry.job.id.toLowerCase())) results[entry.index] = { job: newJob(entry.job), created: true };
+          else skipped.push(entry);
+        }
+        if (skipped.length === 0) break;
+        const keys = [...new Set(skipped.map(({ job }) => job.dedupKey))];
+        const live = await execute<JobRow>(db, this.statements.dedupLookup, [keys]);
+        const liveByKey = new Map(live.rows.map((row) => [row.dedup_key, row]));
+        // A conflicting job that finished in between leaves its key free: insert again.
+        pending = [];
+        for (const entry of skipped) {
+          const row = liveByKey.get(entry.job.dedupKey);
+          if (row) results[entry.index] = { job: toJob(row), created: false };
+          else pending.push(entry);
+        }
+      }
+      return results;
+    });
+  }
+
+  jobClaim({ queues, workerId, limit, leaseMs, now }: JobClaimParams): Promise<ClaimedJob[]> {
+    return this.run(async () => {
+      const distinctQueues = [...new Set(queues)];
+      const claimed: ClaimedJob[] = [];
+      if (distinctQueues.length === 0) return claimed;
+      for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
+        let result: pg.QueryResult<ClaimRow>;
+        try {
+          result = await execute<ClaimRow>(this.pool, this.statements.claim, [
+            distinctQueues,
+            now,
+            limit - claimed.length,
+            workerId,
+            leaseMs,
+          ]);
+        } catch (error) {
+          // Jobs of earlier rounds are committed as running: hand them out rather than
+          // leave them to wait for their lease to expire.
+          if (claimed.length > 0) break;
+          throw error;
+        }
+        for (const row of result.rows) {
+          if (row.id !== null && 'lease_token' in row) claimed.push({ job: toJob(row), leaseToken: row.lease_token });
+        }
+        if ((result.rows[0]?.keyed_refused ?? 0) === 0) break;
+      }
+      return claimed.sort((a, b) => compareClaimOrder(a.job, b.job));
+    });
+  }
+
+  jobSettleMany({ settles, now }: JobSettleManyParams): Promise<JobSettleResult[]> {
+    return this.run(async () => {
+      const rows = settles.flatMap((settle, index) =>
+        isUuid(settle.id) && isUuid(settle.leaseToken) ? [toSettleRow(index, settle.id, settle.leaseToken, settle.outcome)] : [],
+      );
+      const applied = new Set<number>();
+      if (rows.length > 0) {
+        const result = await execute<{ index: number }>(this.pool, this.statements.settle, [JSON.stringify(rows), now]);
+        for (const row of result.rows) applied.add(row.index);
+      }
+      return settles.map((settle, index) => ({ id: settle.id, applied: applied.has(index) }));
+    });
+  }
+
+  jobLeaseRenew({ leases, leaseMs, now }: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
+    return this.run(async () => {
+      const valid = leases.filter((lease) => isUuid(lease.id) && isUuid(lease.leaseToken));
+      const held = new Map<string, boolean>();
+      if (valid.length > 0) {
+        const result = await execute<{ index: number; cancel_requested: boolean }>(this.pool, this.statements.renew, [
+          valid.map((lease) => lease.id),
+          valid.map((lease) => lease.leaseToken),
+          now,
+          leaseMs,
+        ]);
+        for (const row of result.rows) {
+          const lease = valid[row.index - 1];
+          if (lease) held.set(leaseKey(lease), row.cancel_requested);
+        }
+      }
+      return leases.map((lease) => {
+        const cancelRequested = held.get(leaseKey(lease));
+        return { id: lease.id, held: cancelRequested !== undefined, cancelRequested: cancelRequested ?? false };
+      });
+    });
+  }
+
+  jobProgress({ id, leaseToken, progress, message }: JobProgressParams): Promise<boolean> {
+    return this.run(async () => {
+      if (!isUuid(id) || !isUuid(leaseToken)) return false;
+      const result = await execute(this.pool, this.statements.progress, [id, leaseToken, progress, message]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  jobRescueExpired({ now, limit }: { now: Date; limit: number }): Promise<Job[]> {
+    return this.run(async () => {
+      if (limit <= 0) return [];
+      await this.listenerReady();
+      const result = await execute<JobRow>(this.pool, this.statements.rescue, [now, limit, now.toISOString(), this.channel]);
+      return result.rows.map(toJob);
+    });
+  }
+
+  jobGet({ id }: { id: string }): Promise<Job | null> {
+    return this.run(async () => {
+      if (!isUuid(id)) return null;
+      const result = await execute<JobRow>(this.pool, this.statements.get, [id]);
+      const row = result.rows[0];
+      return row ? toJob(row) : null;
+    });
+  }
+
+  jobList({ filter, after, limit }: JobListParams): Promise<JobListResult> {
+    return this.run(async () => {
+      if (after !== undefined && !isUuid(after)) {
+        throw new ValidationError('Invalid cursor', [{ path: 'after', message: 'must be a job id' }]);
+      }
+      const query = sql.listJobs(
+        this.schema,
+        {
+          queue: filter.queue,
+          task: filter.task,
+          statuses: filter.status,
+          metadataJson: filter.metadata ? JSON.stringify(filter.metadata) : undefined,
+          tag: filter.tag,
+          dedupKey: filter.dedupKey,
+          after,
+        },
+        limit + 1,
+      );
+      const result = await this.pool.query<JobRow>(query);
+      const jobs = result.rows.slice(0, limit).map(toJob);
+      const last = jobs[jobs.length - 1];
+      return { jobs, nextCursor: result.rows.length > limit && last ? last.id : null };
+    });
+  }
+
+  jobCancel({ id, now }: { id: string; now: Date }): Promise<{ job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null> {
+    return this.run(async () => {
+      if (!isUuid(id)) return null;
+      await this.listenerReady();
+      const result = await execute<JobRow & { changed: boolean }>(this.pool, this.statements.cancel, [id, now, this.channel]);
+      const row = result.rows[0];
+      if (!row) return null;
+      const job = toJob(row);
+      if (!row.changed) return { job, outcome: 'final' as const };
+      return { job, outcome: job.status === 'running' ? ('requested' as const) : ('cancelled' as const) };
+    });
+  }
+
+  jobRetry({ id, now }: { id: string; now: Date }): Promise<{ job: Job; applied: boolean } | null> {
+    return this.run(async () => {
+      if (!isUuid(id)) return null;
+      await this.listenerReady();
+      let result: pg.QueryResult<JobRow & { changed: boolean }>;
+      try {
+        result = await execute(this.pool, this.statements.retry, [id, now, this.channel]);
+      } catch (error) {
+        if ((error as { constraint?: unknown }).constraint === sql.LIVE_DEDUP_KEY_INDEX) {
+          throw new InvalidStateError(`Job ${id} cannot be retried: a live job holds its dedup key`, 'failed');
+        }
+        throw error;
+      }
+      const row = result.rows[0];
+      return row ? { job: toJob(row), applied: row.changed } : null;
+    });
+  }
+
+  jobPrune({ olderThan, statuses }: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
+    return this.run(async () => {
+      const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
+      let deleted = 0;
+      while (finalStatuses.length > 0) {
+        const result = await execute(this.pool, this.statements.prune, [finalStatuses, olderThan, PRUNE_BATCH_SIZE]);
+        const count = result.rowCount ?? 0;
+        deleted += count;
+        if (count < PRUNE_BATCH_SIZE) break;
+      }
+      return deleted;
+    });
+  }
+
+  queueStats(): Promise<QueueStatsRow[]> {
+    return this.run(async () => {
+      const result = await execute<QueueStatsRow>(this.pool, this.statements.stats, []);
+      return result.rows;
+    });
+  }
+
+  subscribe(listener: (notification: StoreNotification) => void): () => void {
+    if (this.closing) throw new ClientClosedError();
+    this.subscribers.add(listener);
+    if (!this.listener) {
+      this.listener = new NotificationListener({
+        clientConfig: this.listenerConfig,
+        schema: this.schema,
+        onNotification: (notification) => this.publish(notification),
+        onReconnect: () => this.publish({ type: 'jobs_available', queue: '*' }),
+      });
+      this.listener.start();
+    }
+    return () => {
+      this.subscribers.delete(listener);
+    };
+  }
+
+  private publish(notification: StoreNotification): void {
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(notification);
+      } catch {
+        // One faulty subscriber must not keep the notification from the others.
+      }
+    }
+  }
+
+  /**
+   * listenerReady waits, after a first subscribe(), until LISTEN is active, so the
+   * notifications of this store's own writes reach its subscribers.
+   */
+  private async listenerReady(): Promise<void> {
+    if (this.listener) await this.listener.ready;
+  }
+
+  /** run refuses calls after close() and turns retryable driver errors into StoreUnavailableError. */
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new ClientClosedError();
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+function execute<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: Queryable,
+  statement: sql.Statement,
+  values: unknown[],
+): Promise<pg.QueryResult<Row>> {
+  return db.query<Row>({ name: statement.name, text: statement.text, values });
+}
+
+function asTransactionClient(transaction: unknown): Queryable {
+  if (typeof (transaction as { query?: unknown } | null)?.query !== 'function') {
+    throw new ValidationError('Invalid transaction', [
+      { path: 'transaction', message: 'must be a pg client (pg.Client or pg.PoolClient) inside BEGIN' },
+    ]);
+  }
+  return transaction as Queryable;
+}
+
+function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+function leaseKey(lease: { id: string; leaseToken: string }): string {
+  return `${lease.id.toLowerCase()}/${lease.leaseToken.toLowerCase()}`;
+}
+
+function compareClaimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function toInsertRow(job: JobInsert) {
+  return {
+    id: job.id,
+    queue: job.queue,
+    task: job.task,
+    payload: job.payload,
+    status: job.status,
+    priority: job.priority,
+    run_at: job.runAt.toISOString(),
+    max_attempts: job.maxAttempts,
+    created_at: job.createdAt.toISOString(),
+    dedup_key: job.dedupKey,
+    concurrency_key: job.concurrencyKey,
+    concurrency_limit: job.concurrencyLimit,
+    tags: job.tags,
+    metadata: job.metadata,
+    timeout_ms: job.timeoutMs,
+  };
+}
+
+/** newJob is the Job a just inserted JobInsert reads back as (building it spares reading it back). */
+function newJob(insert: JobInsert): Job {
+  return {
+    ...insert,
+    id: insert.id.toLowerCase(),
+    attempt: 0,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    errors: [],
+    progress: null,
+    progressMessage: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    cancelRequested: false,
+  };
+}
+
+function toSettleRow(index: number, id: string, leaseToken: string, outcome: JobOutcome) {
+  const row = { index, id, lease_token: leaseToken, kind: outcome.kind };
+  switch (outcome.kind) {
+    case 'completed':
+      return { ...row, result: outcome.result };
+    case 'retry':
+      return { ...row, error: outcome.error, run_at: outcome.runAt.toISOString() };
+    case 'failed':
+    case 'cancelled':
+      return { ...row, error: outcome.error };
+    case 'released':
+      return { ...row, run_at: outcome.runAt.toISOString() };
+  }
+}
+
+/** JobRow is a jobs row as node-postgres parses it. */
+interface JobRow {
+  id: string;
+  queue: string;
+  task: string;
+  payload: JsonValue;
+  status: JobStatus;
+  priority: number;
+  run_at: Date;
+  attempt: number;
+  max_attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  result: JsonValue | null;
+  errors: JobErrorRecord[];
+  progress: number | null;
+  progress_message: string | null;
+  dedup_key: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number;
+  tags: string[];
+  metadata: Record<string, JsonValue>;
+  timeout_ms: number | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  cancel_requested: boolean;
+}
+
+/** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
+type ClaimRow = { keyed_refused: number } & ((JobRow & { lease_token: string }) | { id: null });
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    queue: row.queue,
+    task: row.task,
+    payload: row.payload,
+    status: row.status,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    result: row.result,
+    errors: row.errors,
+    progress: row.progress,
+    progressMessage: row.progress_message,
+    dedupKey: row.dedup_key,
+    concurrencyKey: row.concurrency_key,
+    concurrencyLimit: row.concurrency_limit,
+    tags: row.tags,
+    metadata: row.metadata,
+    timeoutMs: row.timeout_ms,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    cancelRequested: row.cancel_requested,
+  };
+}
