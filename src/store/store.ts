@@ -1,4 +1,12 @@
-import type { Job, JobErrorRecord, JobStatus, JsonValue } from '../types/index.js';
+import type {
+  Job,
+  JobErrorRecord,
+  JobStatus,
+  JsonValue,
+  Schedule,
+  ScheduleFire,
+  ScheduleFireOutcome,
+} from '../types/index.js';
 
 /**
  * The Store port: the only way the engine touches a database. It is shaped like the job
@@ -96,6 +104,100 @@ export interface Store {
    * a running job was asked to cancel. Returns a function that unsubscribes.
    */
   subscribe(listener: (notification: StoreNotification) => void): () => void;
+
+  /**
+   * scheduleInsert stores a new schedule. When a schedule with the id exists (another
+   * process declared it first) nothing is written and that one is returned with
+   * `created: false`.
+   */
+  scheduleInsert(params: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }>;
+
+  /**
+   * scheduleUpdate applies `patch` to a schedule and sets updatedAt = now, in one
+   * transaction (the patch applies to the current row, never to a stale copy). Fields not in
+   * the patch (lastRunAt, createdAt and those omitted) keep their values. Null when no
+   * schedule has the id.
+   */
+  scheduleUpdate(params: { id: string; patch: SchedulePatch; now: Date }): Promise<Schedule | null>;
+
+  /** scheduleDelete deletes a schedule and its history; false when no schedule had the id. Its jobs stay. */
+  scheduleDelete(params: { id: string }): Promise<boolean>;
+
+  /** scheduleGet returns the schedule or null. */
+  scheduleGet(params: { id: string }): Promise<Schedule | null>;
+
+  /** scheduleList lists every schedule ordered by id. */
+  scheduleList(): Promise<Schedule[]>;
+
+  /** scheduleDue lists up to `limit` schedules that are not paused with nextRunAt <= now, earliest first. */
+  scheduleDue(params: { now: Date; limit: number }): Promise<Schedule[]>;
+
+  /**
+   * scheduleFire records fire times of one schedule in one transaction:
+   *
+   * - With `advance`, it first moves nextRunAt from `advance.from` to `advance.to` only if
+   *   nextRunAt still equals `advance.from` (compare-and-set): of many processes firing the
+   *   same fire time, exactly one wins; the others get `applied: false` and nothing is
+   *   written. Without `advance` (run now) nextRunAt is left alone.
+   * - Each fire becomes one history row, unique on (schedule id, fireAt): a fire time that
+   *   already has a row is left out (not recorded again, no job).
+   * - A fire with a job enqueues it, unless the schedule already has `maxInstances` live
+   *   jobs (waiting or running, counting those enqueued by earlier fires of this call): then
+   *   it is recorded `skipped` with the reason, and no job is inserted. A fire without a job
+   *   is recorded with its given outcome and reason.
+   * - lastRunAt becomes the latest fireAt that enqueued a job.
+   *
+   * `applied` is false also when no schedule has the id. The result lists the recorded
+   * fires and the inserted jobs in the order of `fires`.
+   */
+  scheduleFire(params: ScheduleFireParams): Promise<ScheduleFireResult>;
+
+  /** scheduleHistory lists a schedule's fire records, latest fire time first. */
+  scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
+}
+
+/** maxInstancesReason is the history reason every store gives a fire skipped by max instances. */
+export function maxInstancesReason(maxInstances: number): string {
+  return `max instances reached (${maxInstances} live)`;
+}
+
+/** SchedulePatch holds the schedule fields an update may change. */
+export type SchedulePatch = Partial<
+  Pick<
+    Schedule,
+    | 'name'
+    | 'task'
+    | 'payload'
+    | 'trigger'
+    | 'paused'
+    | 'misfireGraceMs'
+    | 'coalesce'
+    | 'maxInstances'
+    | 'jitterMs'
+    | 'jobOptions'
+    | 'definitionHash'
+    | 'nextRunAt'
+  >
+>;
+
+/** ScheduleFireInput is one fire time to record: a job to enqueue, or a non-enqueued outcome. */
+export type ScheduleFireInput =
+  | { fireAt: Date; job: JobInsert }
+  | { fireAt: Date; job: null; outcome: Exclude<ScheduleFireOutcome, 'enqueued'>; reason: string };
+
+export interface ScheduleFireParams {
+  scheduleId: string;
+  /** Compare-and-set of nextRunAt; null to leave it unchanged (run now). */
+  advance: { from: Date; to: Date | null } | null;
+  fires: ScheduleFireInput[];
+  now: Date;
+}
+
+export interface ScheduleFireResult {
+  /** False when the compare-and-set lost (another process fired) or the schedule is gone. */
+  applied: boolean;
+  fires: ScheduleFire[];
+  jobs: Job[];
 }
 
 /** StoreCapabilities says what a store can do natively; the engine falls back otherwise. */

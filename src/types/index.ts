@@ -1,2 +1,3 @@
 export * from './clock.js';
 export * from './job.js';
+export * from './schedule.js';

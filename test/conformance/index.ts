@@ -7,6 +7,7 @@ import { leaseSuite } from './lease.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
+import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
 
 export type { MakeStore } from './fixtures.js';
@@ -19,6 +20,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],
+  ['schedule', scheduleSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

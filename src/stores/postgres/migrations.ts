@@ -44,6 +44,10 @@ export interface Migration {
  *    until the claim commits. Like SKIP LOCKED for rows, a key another claimer holds is
  *    skipped rather than waited for: claims never block each other (nor deadlock), and the
  *    skipped jobs stay waiting for the next claim.
+ *
+ * 2. Schedules and their fire history. The fires' primary key (schedule, fire time) is what
+ *    makes each fire time enqueue at most once; next_run_at is the compare-and-set token
+ *    that lets exactly one process fire it.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -131,6 +135,47 @@ BEGIN
   RETURNING j.*;
 END
 $fn$;
+`;
+    },
+  },
+  {
+    version: 2,
+    name: 'schedules',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.schedules (
+  id text PRIMARY KEY,
+  next_run_at timestamptz,
+  last_run_at timestamptz,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  misfire_grace_ms integer,
+  max_instances integer NOT NULL,
+  jitter_ms integer NOT NULL,
+  paused boolean NOT NULL,
+  coalesce_missed boolean NOT NULL,
+  name text,
+  task text NOT NULL,
+  definition_hash text,
+  payload jsonb NOT NULL DEFAULT 'null'::jsonb,
+  trigger jsonb NOT NULL,
+  job_options jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX schedules_due_idx ON ${s}.schedules (next_run_at)
+  WHERE NOT paused AND next_run_at IS NOT NULL;
+
+CREATE TABLE ${s}.schedule_fires (
+  schedule_id text NOT NULL REFERENCES ${s}.schedules (id) ON DELETE CASCADE,
+  fire_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL,
+  job_id uuid,
+  outcome text NOT NULL CONSTRAINT schedule_fires_outcome_check CHECK (outcome IN ('enqueued', 'missed', 'skipped')),
+  reason text,
+  PRIMARY KEY (schedule_id, fire_at)
+);
+CREATE INDEX schedule_fires_jobs_idx ON ${s}.schedule_fires (schedule_id, job_id)
+  WHERE job_id IS NOT NULL;
 `;
     },
   },

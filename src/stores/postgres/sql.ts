@@ -91,9 +91,10 @@ export function recordMigration(schema: string): Statement {
 /**
  * insertJobs inserts a batch in one statement; a job whose dedup key matches a live job is
  * skipped (ON CONFLICT on the partial unique index), so the result lists only the ids of
- * inserted rows (the caller knows their content). Each queue that got `available` jobs is
- * notified once, inside the same transaction.
- * $1 jobs (jsonb array of objects with the columns below), $2 channel (text).
+ * inserted rows (the caller knows their content). With a channel, each queue that got
+ * `available` jobs is notified once, inside the same transaction (for inserts that join
+ * the caller's transaction; see announceQueues for the others).
+ * $1 jobs (jsonb array of objects with the columns below), $2 channel (text, or null).
  */
 export function insertJobs(schema: string): Statement {
   const s = quote(schema);
@@ -117,10 +118,26 @@ inserted AS (
 notified AS (
   SELECT count(pg_notify($2::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
   FROM (SELECT DISTINCT queue FROM inserted WHERE status = 'available') q
+  WHERE $2::text IS NOT NULL
 )
 SELECT inserted.id FROM inserted, notified`,
   };
 }
+
+/**
+ * announceQueues notifies `jobs_available` for queues whose jobs are already committed. A
+ * transaction that NOTIFYs holds a database-wide lock from its commit until its WAL is
+ * flushed, so NOTIFY inside every enqueue serializes all enqueues (measured: 5x fewer
+ * concurrent single-job inserts per second). Sent afterwards in a transaction of its own
+ * with synchronous_commit off (a notification needs no durability), the lock is held only
+ * for an instant and the inserts keep committing in parallel.
+ * $1 channel (text), $2 queues (text[]).
+ */
+export const announceQueues: Statement = {
+  name: 'jobyard:announce',
+  text: `SELECT count(pg_notify($1::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS q(queue)`,
+};
 
 /** selectLiveJobsByDedupKey finds the live jobs holding dedup keys. $1 keys (text[]). */
 export function selectLiveJobsByDedupKey(schema: string): Statement {
@@ -422,5 +439,123 @@ export function listJobs(schema: string, filter: JobListQueryFilter, limit: numb
   return {
     text: `SELECT ${JOB_COLUMNS} FROM ${quote(schema)}.jobs ${where} ORDER BY id DESC LIMIT $${values.length}::int`,
     values,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedules
+
+const SCHEDULE_COLUMNS =
+  'id, name, task, payload, trigger, paused, misfire_grace_ms, coalesce_missed, max_instances, jitter_ms, ' +
+  'job_options, definition_hash, next_run_at, last_run_at, created_at, updated_at';
+
+/**
+ * insertSchedule inserts a schedule unless one has its id; returns the row when inserted.
+ * $1..$16 the columns in SCHEDULE_COLUMNS order (payload, trigger, job_options as jsonb text).
+ */
+export function insertSchedule(schema: string): Statement {
+  return {
+    text: `INSERT INTO ${quote(schema)}.schedules (${SCHEDULE_COLUMNS})
+VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16)
+ON CONFLICT (id) DO NOTHING
+RETURNING ${SCHEDULE_COLUMNS}`,
+  };
+}
+
+/**
+ * updateSchedule rewrites the editable columns. $1 id, $2..$13 name, task, payload, trigger,
+ * paused, misfire_grace_ms, coalesce_missed, max_instances, jitter_ms, job_options,
+ * definition_hash, next_run_at; $14 updated_at.
+ */
+export function updateSchedule(schema: string): Statement {
+  return {
+    text: `UPDATE ${quote(schema)}.schedules SET
+  name = $2, task = $3, payload = $4::jsonb, trigger = $5::jsonb, paused = $6, misfire_grace_ms = $7,
+  coalesce_missed = $8, max_instances = $9, jitter_ms = $10, job_options = $11::jsonb, definition_hash = $12,
+  next_run_at = $13, updated_at = $14
+WHERE id = $1
+RETURNING ${SCHEDULE_COLUMNS}`,
+  };
+}
+
+/** selectSchedule reads one schedule; with `forUpdate` it also locks the row. $1 id (text). */
+export function selectSchedule(schema: string, forUpdate = false): Statement {
+  return {
+    text: `SELECT ${SCHEDULE_COLUMNS} FROM ${quote(schema)}.schedules WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+  };
+}
+
+/** selectSchedules reads every schedule by id. No parameters. */
+export function selectSchedules(schema: string): Statement {
+  return { text: `SELECT ${SCHEDULE_COLUMNS} FROM ${quote(schema)}.schedules ORDER BY id` };
+}
+
+/** deleteSchedule deletes a schedule; its fires go with it. $1 id (text). */
+export function deleteSchedule(schema: string): Statement {
+  return { text: `DELETE FROM ${quote(schema)}.schedules WHERE id = $1` };
+}
+
+/** selectDueSchedules reads schedules due at now that are not paused, earliest first. $1 now, $2 limit. */
+export function selectDueSchedules(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedules-due`,
+    text: `SELECT ${SCHEDULE_COLUMNS} FROM ${quote(schema)}.schedules
+WHERE NOT paused AND next_run_at IS NOT NULL AND next_run_at <= $1
+ORDER BY next_run_at, id
+LIMIT $2`,
+  };
+}
+
+/**
+ * advanceSchedule moves next_run_at from $2 to $3 if it still is $2 (the fire-time
+ * compare-and-set; a concurrent one waits for the row lock, then finds the new value and
+ * moves nothing). Returns max_instances when it moved. $1 id, $2 from, $3 to (or null).
+ */
+export function advanceSchedule(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedule-advance`,
+    text: `UPDATE ${quote(schema)}.schedules SET next_run_at = $3
+WHERE id = $1 AND next_run_at = $2
+RETURNING max_instances`,
+  };
+}
+
+/** setScheduleLastRun sets last_run_at to $2 unless it is already later. $1 id, $2 time. */
+export function setScheduleLastRun(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedule-last-run`,
+    text: `UPDATE ${quote(schema)}.schedules SET last_run_at = greatest(last_run_at, $2) WHERE id = $1`,
+  };
+}
+
+/**
+ * insertScheduleFire records a fire time unless it already has a row; returns the row when
+ * recorded. $1 schedule id, $2 fire_at, $3 outcome, $4 job id (uuid or null), $5 reason, $6 recorded_at.
+ */
+export function insertScheduleFire(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedule-fire`,
+    text: `INSERT INTO ${quote(schema)}.schedule_fires (schedule_id, fire_at, outcome, job_id, reason, recorded_at)
+VALUES ($1, $2, $3, $4::uuid, $5, $6)
+ON CONFLICT (schedule_id, fire_at) DO NOTHING
+RETURNING schedule_id, fire_at, outcome, job_id, reason, recorded_at`,
+  };
+}
+
+/** countLiveScheduleJobs counts a schedule's enqueued jobs still waiting or running. $1 schedule id. */
+export function countLiveScheduleJobs(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:schedule-live`,
+    text: `SELECT count(*)::int AS count FROM ${s}.schedule_fires f JOIN ${s}.jobs j ON j.id = f.job_id
+WHERE f.schedule_id = $1 AND f.job_id IS NOT NULL AND j.status IN ${LIVE}`,
+  };
+}
+
+/** selectScheduleFires lists a schedule's fire records, latest first. $1 schedule id, $2 limit. */
+export function selectScheduleFires(schema: string): Statement {
+  return {
+    text: `SELECT schedule_id, fire_at, outcome, job_id, reason, recorded_at FROM ${quote(schema)}.schedule_fires
+WHERE schedule_id = $1 ORDER BY fire_at DESC LIMIT $2`,
   };
 }

@@ -16,11 +16,24 @@ import type {
   JobSettleResult,
   MigrateResult,
   QueueStatsRow,
+  ScheduleFireParams,
+  ScheduleFireResult,
+  SchedulePatch,
   Store,
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { FINAL_STATUSES, type Job, type JobErrorRecord, type JobStatus, type JsonValue } from '../../types/index.js';
+import { maxInstancesReason } from '../../store/index.js';
+import {
+  FINAL_STATUSES,
+  type Job,
+  type JobErrorRecord,
+  type JobStatus,
+  type JsonValue,
+  type Schedule,
+  type ScheduleFire,
+  type ScheduleFireOutcome,
+} from '../../types/index.js';
 import { toStoreError } from './errors.js';
 import { NotificationListener } from './listener.js';
 import { applyMigrations } from './migrations.js';
@@ -129,6 +142,18 @@ function buildStatements(schema: string) {
     retry: sql.retryJob(schema),
     prune: sql.pruneJobs(schema),
     stats: sql.countJobsByQueueAndStatus(schema),
+    scheduleInsert: sql.insertSchedule(schema),
+    scheduleUpdate: sql.updateSchedule(schema),
+    scheduleGet: sql.selectSchedule(schema),
+    scheduleLock: sql.selectSchedule(schema, true),
+    scheduleList: sql.selectSchedules(schema),
+    scheduleDelete: sql.deleteSchedule(schema),
+    scheduleDue: sql.selectDueSchedules(schema),
+    scheduleAdvance: sql.advanceSchedule(schema),
+    scheduleLastRun: sql.setScheduleLastRun(schema),
+    scheduleFire: sql.insertScheduleFire(schema),
+    scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
+    scheduleHistory: sql.selectScheduleFires(schema),
   };
 }
 
@@ -146,11 +171,14 @@ export class PostgresStore implements Store {
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
-  private readonly listenerConfig: pg.ClientConfig;
+  private readonly connectionConfig: pg.ClientConfig;
   private readonly channel: string;
   private readonly statements: ReturnType<typeof buildStatements>;
   private readonly subscribers = new Set<(notification: StoreNotification) => void>();
   private listener: NotificationListener | null = null;
+  /** Queues with committed jobs not yet announced, and the announcing in progress. */
+  private readonly unannouncedQueues = new Set<string>();
+  private announcing: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   // Idle pooled connections that die (server restart) emit 'error'; unhandled it would
   // crash the process. The pool drops them itself and the next query reconnects.
@@ -165,10 +193,10 @@ export class PostgresStore implements Store {
     if (resolved.pool) {
       this.pool = resolved.pool;
       this.ownsPool = false;
-      this.listenerConfig = { ...(resolved.pool.options as pg.ClientConfig), ...applicationName };
+      this.connectionConfig = { ...(resolved.pool.options as pg.ClientConfig), ...applicationName };
     } else {
-      this.listenerConfig = { connectionString: resolved.connectionString, ...applicationName };
-      this.pool = new pg.Pool({ ...this.listenerConfig, max: resolved.poolMax });
+      this.connectionConfig = { connectionString: resolved.connectionString, ...applicationName };
+      this.pool = new pg.Pool({ ...this.connectionConfig, max: resolved.poolMax });
       this.ownsPool = true;
     }
     this.pool.on('error', this.ignorePoolError);
@@ -182,6 +210,7 @@ export class PostgresStore implements Store {
     this.closing ??= (async () => {
       await this.listener?.stop();
       this.subscribers.clear();
+      await this.announcing;
       if (this.ownsPool) await this.pool.end();
       this.pool.off('error', this.ignorePoolError);
     })();
@@ -201,20 +230,25 @@ export class PostgresStore implements Store {
     return this.run(async () => {
       if (jobs.length === 0) return [];
       const db = transaction === undefined ? this.pool : asTransactionClient(transaction);
+      // Joining the caller's transaction, only a NOTIFY inside it fires exactly at its commit.
+      const channel = transaction === undefined ? null : this.channel;
       await this.listenerReady();
       const results: JobInsertResult[] = [];
       let pending = jobs.map((job, index) => ({ job, index }));
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_INSERT_ROUNDS) throw new Error('Could not insert or find a live job for a dedup key');
         const rows = JSON.stringify(pending.map(({ job }) => toInsertRow(job)));
-        const inserted = await execute<{ id: string }>(db, this.statements.insert, [rows, this.channel]);
+        const inserted = await execute<{ id: string }>(db, this.statements.insert, [rows, channel]);
         const insertedIds = new Set(inserted.rows.map((row) => row.id));
         // Only the dedup index is an ON CONFLICT target, so every skipped job has a key.
         const skipped: typeof pending = [];
         for (const entry of pending) {
-          if (insertedIds.has(entry.job.id.toLowerCase())) results[entry.index] = { job: newJob(entry.job), created: true };
-          else skipped.push(entry);
+          if (insertedIds.has(entry.job.id.toLowerCase())) {
+            results[entry.index] = { job: newJob(entry.job), created: true };
+            if (channel === null && entry.job.status === 'available') this.unannouncedQueues.add(entry.job.queue);
+          } else skipped.push(entry);
         }
+        this.announceQueues();
         if (skipped.length === 0) break;
         const keys = [...new Set(skipped.map(({ job }) => job.dedupKey))];
         const live = await execute<JobRow>(db, this.statements.dedupLookup, [keys]);
@@ -401,12 +435,113 @@ export class PostgresStore implements Store {
     });
   }
 
+  scheduleInsert({ schedule }: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
+    return this.run(async () => {
+      const inserted = await execute<ScheduleRow>(this.pool, this.statements.scheduleInsert, [
+        schedule.id,
+        ...scheduleValues(schedule),
+        schedule.lastRunAt,
+        schedule.createdAt,
+        schedule.updatedAt,
+      ]);
+      const row = inserted.rows[0];
+      if (row) return { schedule: toSchedule(row), created: true };
+      const existing = await execute<ScheduleRow>(this.pool, this.statements.scheduleGet, [schedule.id]);
+      return { schedule: toSchedule(existing.rows[0] as ScheduleRow), created: false };
+    });
+  }
+
+  scheduleUpdate({ id, patch, now }: { id: string; patch: SchedulePatch; now: Date }): Promise<Schedule | null> {
+    return this.inTransaction(async (client) => {
+      const current = (await execute<ScheduleRow>(client, this.statements.scheduleLock, [id])).rows[0];
+      if (!current) return null;
+      const updated = { ...toSchedule(current), ...patch };
+      const result = await execute<ScheduleRow>(client, this.statements.scheduleUpdate, [id, ...scheduleValues(updated), now]);
+      return toSchedule(result.rows[0] as ScheduleRow);
+    });
+  }
+
+  scheduleDelete({ id }: { id: string }): Promise<boolean> {
+    return this.run(async () => ((await execute(this.pool, this.statements.scheduleDelete, [id])).rowCount ?? 0) > 0);
+  }
+
+  scheduleGet({ id }: { id: string }): Promise<Schedule | null> {
+    return this.run(async () => {
+      const row = (await execute<ScheduleRow>(this.pool, this.statements.scheduleGet, [id])).rows[0];
+      return row ? toSchedule(row) : null;
+    });
+  }
+
+  scheduleList(): Promise<Schedule[]> {
+    return this.run(async () => (await execute<ScheduleRow>(this.pool, this.statements.scheduleList, [])).rows.map(toSchedule));
+  }
+
+  scheduleDue({ now, limit }: { now: Date; limit: number }): Promise<Schedule[]> {
+    return this.run(async () =>
+      (await execute<ScheduleRow>(this.pool, this.statements.scheduleDue, [now, limit])).rows.map(toSchedule),
+    );
+  }
+
+  scheduleFire({ scheduleId, advance, fires, now }: ScheduleFireParams): Promise<ScheduleFireResult> {
+    return this.inTransaction(async (client) => {
+      const notApplied: ScheduleFireResult = { applied: false, fires: [], jobs: [] };
+      // Either path locks the schedule row until commit, so the live-instance counts below
+      // cannot interleave with another fire of the same schedule.
+      const locked =
+        advance === null
+          ? await execute<{ max_instances: number }>(client, this.statements.scheduleLock, [scheduleId])
+          : await execute<{ max_instances: number }>(client, this.statements.scheduleAdvance, [
+              scheduleId,
+              advance.from,
+              advance.to,
+            ]);
+      const maxInstances = locked.rows[0]?.max_instances;
+      if (maxInstances === undefined) return notApplied;
+      const recorded: ScheduleFire[] = [];
+      const jobs: Job[] = [];
+      for (const fire of fires) {
+        let record: { outcome: ScheduleFireOutcome; jobId: string | null; reason: string | null };
+        if (fire.job === null) record = { outcome: fire.outcome, jobId: null, reason: fire.reason };
+        else {
+          const live = (await execute<{ count: number }>(client, this.statements.scheduleLiveJobs, [scheduleId])).rows[0];
+          record =
+            (live?.count ?? 0) >= maxInstances
+              ? { outcome: 'skipped', jobId: null, reason: maxInstancesReason(maxInstances) }
+              : { outcome: 'enqueued', jobId: fire.job.id, reason: null };
+        }
+        const inserted = await execute<ScheduleFireRow>(client, this.statements.scheduleFire, [
+          scheduleId,
+          fire.fireAt,
+          record.outcome,
+          record.jobId,
+          record.reason,
+          now,
+        ]);
+        const row = inserted.rows[0];
+        if (!row) continue;
+        recorded.push(toScheduleFire(row));
+        if (record.outcome === 'enqueued' && fire.job !== null) {
+          const [result] = await this.jobInsertMany({ jobs: [fire.job], transaction: client });
+          if (result) jobs.push(result.job);
+          await execute(client, this.statements.scheduleLastRun, [scheduleId, fire.fireAt]);
+        }
+      }
+      return { applied: true, fires: recorded, jobs };
+    });
+  }
+
+  scheduleHistory({ scheduleId, limit }: { scheduleId: string; limit: number }): Promise<ScheduleFire[]> {
+    return this.run(async () =>
+      (await execute<ScheduleFireRow>(this.pool, this.statements.scheduleHistory, [scheduleId, limit])).rows.map(toScheduleFire),
+    );
+  }
+
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     if (this.closing) throw new ClientClosedError();
     this.subscribers.add(listener);
     if (!this.listener) {
       this.listener = new NotificationListener({
-        clientConfig: this.listenerConfig,
+        clientConfig: this.connectionConfig,
         schema: this.schema,
         onNotification: (notification) => this.publish(notification),
         onReconnect: () => this.publish({ type: 'jobs_available', queue: '*' }),
@@ -416,6 +551,24 @@ export class PostgresStore implements Store {
     return () => {
       this.subscribers.delete(listener);
     };
+  }
+
+  /**
+   * announceQueues sends `jobs_available` for the unannounced queues, after their jobs
+   * committed; while one announcement is on its way, later queues gather for the next, so
+   * a burst of enqueues costs a few NOTIFYs rather than one each. Not awaited by enqueues:
+   * a lost announcement only delays a worker until its next poll.
+   */
+  private announceQueues(): void {
+    if (this.announcing || this.unannouncedQueues.size === 0) return;
+    this.announcing = (async () => {
+      while (this.unannouncedQueues.size > 0) {
+        const queues = [...this.unannouncedQueues];
+        this.unannouncedQueues.clear();
+        await execute(this.pool, sql.announceQueues, [this.channel, queues]).catch(() => {});
+      }
+      this.announcing = null;
+    })();
   }
 
   private publish(notification: StoreNotification): void {
@@ -434,6 +587,27 @@ export class PostgresStore implements Store {
    */
   private async listenerReady(): Promise<void> {
     if (this.listener) await this.listener.ready;
+  }
+
+  /** inTransaction runs `work` on one pooled connection inside BEGIN/COMMIT (ROLLBACK when it throws). */
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.run(async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   /** run refuses calls after close() and turns retryable driver errors into StoreUnavailableError. */
@@ -588,5 +762,85 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
+  };
+}
+
+/** ScheduleRow is a schedules row as node-postgres parses it. */
+interface ScheduleRow {
+  id: string;
+  name: string | null;
+  task: string;
+  payload: JsonValue;
+  trigger: Schedule['trigger'];
+  paused: boolean;
+  misfire_grace_ms: number | null;
+  coalesce_missed: boolean;
+  max_instances: number;
+  jitter_ms: number;
+  job_options: Schedule['jobOptions'];
+  definition_hash: string | null;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** ScheduleFireRow is a schedule_fires row. */
+interface ScheduleFireRow {
+  schedule_id: string;
+  fire_at: Date;
+  outcome: ScheduleFireOutcome;
+  job_id: string | null;
+  reason: string | null;
+  recorded_at: Date;
+}
+
+/** scheduleValues are the editable columns, in the order insertSchedule and updateSchedule take them after the id. */
+function scheduleValues(schedule: Schedule): unknown[] {
+  return [
+    schedule.name,
+    schedule.task,
+    JSON.stringify(schedule.payload),
+    JSON.stringify(schedule.trigger),
+    schedule.paused,
+    schedule.misfireGraceMs,
+    schedule.coalesce,
+    schedule.maxInstances,
+    schedule.jitterMs,
+    JSON.stringify(schedule.jobOptions),
+    schedule.definitionHash,
+    schedule.nextRunAt,
+  ];
+}
+
+function toSchedule(row: ScheduleRow): Schedule {
+  return {
+    id: row.id,
+    name: row.name,
+    task: row.task,
+    payload: row.payload,
+    trigger: row.trigger,
+    paused: row.paused,
+    misfireGraceMs: row.misfire_grace_ms,
+    coalesce: row.coalesce_missed,
+    maxInstances: row.max_instances,
+    jitterMs: row.jitter_ms,
+    jobOptions: row.job_options,
+    definitionHash: row.definition_hash,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
+  return {
+    scheduleId: row.schedule_id,
+    fireAt: row.fire_at,
+    outcome: row.outcome,
+    jobId: row.job_id,
+    reason: row.reason,
+    recordedAt: row.recorded_at,
   };
 }

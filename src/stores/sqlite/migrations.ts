@@ -66,6 +66,50 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE status IN ('completed', 'failed', 'cancelled');
     `,
   },
+  {
+    version: 2,
+    name: 'create_schedules',
+    sql: `
+      -- trigger, payload and job_options are JSON text; times are epoch milliseconds.
+      CREATE TABLE jobyard_schedules (
+        id               TEXT    NOT NULL PRIMARY KEY,
+        name             TEXT,
+        task             TEXT    NOT NULL,
+        payload          TEXT    NOT NULL,
+        trigger          TEXT    NOT NULL,
+        paused           INTEGER NOT NULL,
+        misfire_grace_ms INTEGER,
+        coalesce_missed  INTEGER NOT NULL,
+        max_instances    INTEGER NOT NULL,
+        jitter_ms        INTEGER NOT NULL,
+        job_options      TEXT    NOT NULL,
+        definition_hash  TEXT,
+        next_run_at      INTEGER,
+        last_run_at      INTEGER,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      ) STRICT;
+
+      -- The fire loop reads due schedules that are not paused.
+      CREATE INDEX jobyard_schedules_due ON jobyard_schedules (next_run_at)
+        WHERE paused = 0 AND next_run_at IS NOT NULL;
+
+      -- One row per fire time: the primary key is what makes a fire time enqueue at most once.
+      CREATE TABLE jobyard_schedule_fires (
+        schedule_id TEXT    NOT NULL REFERENCES jobyard_schedules (id) ON DELETE CASCADE,
+        fire_at     INTEGER NOT NULL,
+        outcome     TEXT    NOT NULL CHECK (outcome IN ('enqueued', 'missed', 'skipped')),
+        job_id      TEXT,
+        reason      TEXT,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (schedule_id, fire_at)
+      ) STRICT;
+
+      -- Max instances counts a schedule's enqueued jobs that are still live.
+      CREATE INDEX jobyard_schedule_fires_jobs ON jobyard_schedule_fires (schedule_id, job_id)
+        WHERE job_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */

@@ -212,3 +212,79 @@ export const QUEUE_STATS = `
 SELECT queue, status, count(*) AS count FROM jobyard_jobs
 GROUP BY queue, status
 ORDER BY queue, status`;
+
+/**
+ * Inserts a schedule unless one has its id; returns the new row, or nothing.
+ * One parameter per column (@id, @name, ... @updatedAt).
+ */
+export const SCHEDULE_INSERT = `
+INSERT INTO jobyard_schedules (
+  id, name, task, payload, trigger, paused, misfire_grace_ms, coalesce_missed, max_instances,
+  jitter_ms, job_options, definition_hash, next_run_at, last_run_at, created_at, updated_at
+) VALUES (
+  @id, @name, @task, @payload, @trigger, @paused, @misfireGraceMs, @coalesce, @maxInstances,
+  @jitterMs, @jobOptions, @definitionHash, @nextRunAt, @lastRunAt, @createdAt, @updatedAt
+)
+ON CONFLICT (id) DO NOTHING
+RETURNING *`;
+
+/** Rewrites the editable columns of a schedule. One parameter per editable column, @id, @updatedAt. */
+export const SCHEDULE_UPDATE = `
+UPDATE jobyard_schedules SET
+  name = @name, task = @task, payload = @payload, trigger = @trigger, paused = @paused,
+  misfire_grace_ms = @misfireGraceMs, coalesce_missed = @coalesce, max_instances = @maxInstances,
+  jitter_ms = @jitterMs, job_options = @jobOptions, definition_hash = @definitionHash,
+  next_run_at = @nextRunAt, updated_at = @updatedAt
+WHERE id = @id
+RETURNING *`;
+
+/** Deletes a schedule (its fires go with it). @id. */
+export const SCHEDULE_DELETE = `DELETE FROM jobyard_schedules WHERE id = @id`;
+
+/** Reads one schedule. @id. */
+export const SCHEDULE_GET = `SELECT * FROM jobyard_schedules WHERE id = @id`;
+
+/** Reads every schedule. No parameters. */
+export const SCHEDULE_LIST = `SELECT * FROM jobyard_schedules ORDER BY id`;
+
+/** Reads schedules due at @now that are not paused, earliest first. @now, @limit. */
+export const SCHEDULE_DUE = `
+SELECT * FROM jobyard_schedules
+WHERE paused = 0 AND next_run_at IS NOT NULL AND next_run_at <= @now
+ORDER BY next_run_at, id
+LIMIT @limit`;
+
+/**
+ * Moves next_run_at from @from to @to if it still is @from (the fire-time compare-and-set);
+ * returns max_instances when it moved. @id, @from, @to.
+ */
+export const SCHEDULE_ADVANCE = `
+UPDATE jobyard_schedules SET next_run_at = @to
+WHERE id = @id AND next_run_at = @from
+RETURNING max_instances`;
+
+/** Sets last_run_at to @lastRunAt unless it is already later. @id, @lastRunAt. */
+export const SCHEDULE_SET_LAST_RUN = `
+UPDATE jobyard_schedules SET last_run_at = max(coalesce(last_run_at, @lastRunAt), @lastRunAt)
+WHERE id = @id`;
+
+/** Records a fire time unless it already has a row; returns the row when recorded. @scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt. */
+export const SCHEDULE_FIRE_INSERT = `
+INSERT INTO jobyard_schedule_fires (schedule_id, fire_at, outcome, job_id, reason, recorded_at)
+VALUES (@scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt)
+ON CONFLICT (schedule_id, fire_at) DO NOTHING
+RETURNING *`;
+
+/** Counts a schedule's enqueued jobs that are still live (waiting or running). @scheduleId. */
+export const SCHEDULE_LIVE_JOBS = `
+SELECT count(*) AS count FROM jobyard_schedule_fires AS fire
+JOIN jobyard_jobs AS job ON job.id = fire.job_id
+WHERE fire.schedule_id = @scheduleId AND fire.job_id IS NOT NULL
+  AND job.status IN ('scheduled', 'available', 'running', 'retryable')`;
+
+/** Lists a schedule's fire records, latest first. @scheduleId, @limit. */
+export const SCHEDULE_HISTORY = `
+SELECT * FROM jobyard_schedule_fires
+WHERE schedule_id = @scheduleId
+ORDER BY fire_at DESC
+LIMIT @limit`;

@@ -23,11 +23,15 @@ import type {
   JobSettleResult,
   MigrateResult,
   QueueStatsRow,
+  ScheduleFireParams,
+  ScheduleFireResult,
+  SchedulePatch,
   Store,
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import type { Job, JobErrorRecord, JobStatus, JsonValue } from '../../types/index.js';
+import { maxInstancesReason } from '../../store/index.js';
+import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../../types/index.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
 import * as SQL from './sql.js';
 
@@ -109,6 +113,36 @@ interface JobRow {
   cancel_requested: number;
 }
 
+/** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
+interface ScheduleRow {
+  id: string;
+  name: string | null;
+  task: string;
+  payload: string;
+  trigger: string;
+  paused: number;
+  misfire_grace_ms: number | null;
+  coalesce_missed: number;
+  max_instances: number;
+  jitter_ms: number;
+  job_options: string;
+  definition_hash: string | null;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** ScheduleFireRow is a row of jobyard_schedule_fires. */
+interface ScheduleFireRow {
+  schedule_id: string;
+  fire_at: number;
+  outcome: ScheduleFireOutcome;
+  job_id: string | null;
+  reason: string | null;
+  recorded_at: number;
+}
+
 /** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
 interface ClaimCandidate {
   id: string;
@@ -169,6 +203,8 @@ export class SqliteStore implements Store {
     now: number,
   ) => { job: Job; outcome: 'cancelled' | 'requested' | 'final' } | null;
   private readonly retryInTransaction: (id: string, now: number) => { job: Job; applied: boolean } | null;
+  private readonly scheduleUpdateInTransaction: (id: string, patch: SchedulePatch, now: number) => Schedule | null;
+  private readonly scheduleFireInTransaction: (params: ScheduleFireParams) => ScheduleFireResult;
 
   /** The constructor opens the database but does not migrate; createSqliteStore does both. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -195,6 +231,10 @@ export class SqliteStore implements Store {
     this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
     this.cancelInTransaction = db.transaction((id: string, now: number) => this.cancelJob(id, now)).immediate;
     this.retryInTransaction = db.transaction((id: string, now: number) => this.retryJob(id, now)).immediate;
+    this.scheduleUpdateInTransaction = db.transaction((id: string, patch: SchedulePatch, now: number) =>
+      this.updateSchedule(id, patch, now),
+    ).immediate;
+    this.scheduleFireInTransaction = db.transaction((params: ScheduleFireParams) => this.fireSchedule(params)).immediate;
   }
 
   async migrate(): Promise<MigrateResult> {
@@ -322,6 +362,55 @@ export class SqliteStore implements Store {
     return () => {
       this.listeners.delete(subscription);
     };
+  }
+
+  async scheduleInsert(params: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
+    const { schedule } = params;
+    return this.run(() => {
+      const inserted = this.statement(SQL.SCHEDULE_INSERT).get({
+        ...scheduleBindings(schedule),
+        lastRunAt: schedule.lastRunAt?.getTime() ?? null,
+        createdAt: schedule.createdAt.getTime(),
+      }) as ScheduleRow | undefined;
+      if (inserted !== undefined) return { schedule: scheduleFromRow(inserted), created: true };
+      const existing = this.statement(SQL.SCHEDULE_GET).get({ id: schedule.id }) as ScheduleRow;
+      return { schedule: scheduleFromRow(existing), created: false };
+    });
+  }
+
+  async scheduleUpdate(params: { id: string; patch: SchedulePatch; now: Date }): Promise<Schedule | null> {
+    return this.run(() => this.scheduleUpdateInTransaction(params.id, params.patch, params.now.getTime()));
+  }
+
+  async scheduleDelete(params: { id: string }): Promise<boolean> {
+    return this.run(() => this.statement(SQL.SCHEDULE_DELETE).run({ id: params.id }).changes > 0);
+  }
+
+  async scheduleGet(params: { id: string }): Promise<Schedule | null> {
+    const row = this.run(() => this.statement(SQL.SCHEDULE_GET).get({ id: params.id }) as ScheduleRow | undefined);
+    return row === undefined ? null : scheduleFromRow(row);
+  }
+
+  async scheduleList(): Promise<Schedule[]> {
+    return this.run(() => (this.statement(SQL.SCHEDULE_LIST).all() as ScheduleRow[]).map(scheduleFromRow));
+  }
+
+  async scheduleDue(params: { now: Date; limit: number }): Promise<Schedule[]> {
+    const rows = this.run(
+      () => this.statement(SQL.SCHEDULE_DUE).all({ now: params.now.getTime(), limit: params.limit }) as ScheduleRow[],
+    );
+    return rows.map(scheduleFromRow);
+  }
+
+  async scheduleFire(params: ScheduleFireParams): Promise<ScheduleFireResult> {
+    const result = this.run(() => this.scheduleFireInTransaction(params));
+    this.publishAvailable(result.jobs.filter((job) => job.status === 'available').map((job) => job.queue));
+    return result;
+  }
+
+  async scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]> {
+    const rows = this.run(() => this.statement(SQL.SCHEDULE_HISTORY).all(params) as ScheduleFireRow[]);
+    return rows.map(scheduleFireFromRow);
   }
 
   /** run executes one synchronous piece of database work and classifies its failure. */
@@ -497,6 +586,59 @@ export class SqliteStore implements Store {
     return { job: jobFromRow(row), outcome: 'final' };
   }
 
+  private updateSchedule(id: string, patch: SchedulePatch, now: number): Schedule | null {
+    const row = this.statement(SQL.SCHEDULE_GET).get({ id }) as ScheduleRow | undefined;
+    if (row === undefined) return null;
+    const updated = { ...scheduleFromRow(row), ...patch };
+    return scheduleFromRow(
+      this.statement(SQL.SCHEDULE_UPDATE).get({ ...scheduleBindings(updated), updatedAt: now }) as ScheduleRow,
+    );
+  }
+
+  private fireSchedule(params: ScheduleFireParams): ScheduleFireResult {
+    const { scheduleId, advance } = params;
+    const notApplied: ScheduleFireResult = { applied: false, fires: [], jobs: [] };
+    let maxInstances: number;
+    if (advance === null) {
+      const row = this.statement(SQL.SCHEDULE_GET).get({ id: scheduleId }) as ScheduleRow | undefined;
+      if (row === undefined) return notApplied;
+      maxInstances = row.max_instances;
+    } else {
+      const moved = this.statement(SQL.SCHEDULE_ADVANCE).get({
+        id: scheduleId,
+        from: advance.from.getTime(),
+        to: advance.to?.getTime() ?? null,
+      }) as { max_instances: number } | undefined;
+      if (moved === undefined) return notApplied;
+      maxInstances = moved.max_instances;
+    }
+    const recordedAt = params.now.getTime();
+    const fires: ScheduleFire[] = [];
+    const jobs: Job[] = [];
+    for (const fire of params.fires) {
+      const fireAt = fire.fireAt.getTime();
+      let record: { outcome: ScheduleFireOutcome; jobId: string | null; reason: string | null };
+      if (fire.job === null) record = { outcome: fire.outcome, jobId: null, reason: fire.reason };
+      else {
+        const live = (this.statement(SQL.SCHEDULE_LIVE_JOBS).get({ scheduleId }) as { count: number }).count;
+        record =
+          live >= maxInstances
+            ? { outcome: 'skipped', jobId: null, reason: maxInstancesReason(maxInstances) }
+            : { outcome: 'enqueued', jobId: fire.job.id, reason: null };
+      }
+      const inserted = this.statement(SQL.SCHEDULE_FIRE_INSERT).get({ scheduleId, fireAt, ...record, recordedAt }) as
+        | ScheduleFireRow
+        | undefined;
+      if (inserted === undefined) continue;
+      fires.push(scheduleFireFromRow(inserted));
+      if (record.outcome === 'enqueued' && fire.job !== null) {
+        jobs.push(this.insertJob(fire.job).job);
+        this.statement(SQL.SCHEDULE_SET_LAST_RUN).run({ id: scheduleId, lastRunAt: fireAt });
+      }
+    }
+    return { applied: true, fires, jobs };
+  }
+
   private retryJob(id: string, now: number): { job: Job; applied: boolean } | null {
     let retried: JobRow | undefined;
     try {
@@ -566,5 +708,57 @@ function jobFromRow(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
+  };
+}
+
+/** scheduleBindings binds the editable columns of a schedule (and its id). */
+function scheduleBindings(schedule: Schedule) {
+  return {
+    id: schedule.id,
+    name: schedule.name,
+    task: schedule.task,
+    payload: JSON.stringify(schedule.payload),
+    trigger: JSON.stringify(schedule.trigger),
+    paused: schedule.paused ? 1 : 0,
+    misfireGraceMs: schedule.misfireGraceMs,
+    coalesce: schedule.coalesce ? 1 : 0,
+    maxInstances: schedule.maxInstances,
+    jitterMs: schedule.jitterMs,
+    jobOptions: JSON.stringify(schedule.jobOptions),
+    definitionHash: schedule.definitionHash,
+    nextRunAt: schedule.nextRunAt?.getTime() ?? null,
+    updatedAt: schedule.updatedAt.getTime(),
+  };
+}
+
+function scheduleFromRow(row: ScheduleRow): Schedule {
+  return {
+    id: row.id,
+    name: row.name,
+    task: row.task,
+    payload: JSON.parse(row.payload),
+    trigger: JSON.parse(row.trigger),
+    paused: row.paused === 1,
+    misfireGraceMs: row.misfire_grace_ms,
+    coalesce: row.coalesce_missed === 1,
+    maxInstances: row.max_instances,
+    jitterMs: row.jitter_ms,
+    jobOptions: JSON.parse(row.job_options),
+    definitionHash: row.definition_hash,
+    nextRunAt: dateOrNull(row.next_run_at),
+    lastRunAt: dateOrNull(row.last_run_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
+  return {
+    scheduleId: row.schedule_id,
+    fireAt: new Date(row.fire_at),
+    outcome: row.outcome,
+    jobId: row.job_id,
+    reason: row.reason,
+    recordedAt: new Date(row.recorded_at),
   };
 }
