@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../../../src/core/sleep.js';
-import type { WorkerMessage } from '../../helpers/worker-process.js';
+import type { WorkerMessage } from './worker-process.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../../helpers/worker-process.ts', import.meta.url));
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const STDERR_TAIL_CHARS = 4000;
 
@@ -33,7 +33,7 @@ export interface ProcessExit {
 /** Every worker process started and not yet seen exiting, so a failed test leaves none behind. */
 const live = new Set<WorkerProcess>();
 
-/** WorkerProcess is a child process running test/helpers/worker-process.ts, and what it reported. */
+/** WorkerProcess is a child process running test/integration/faults/worker-process.ts, and what it reported. */
 export class WorkerProcess {
   readonly messages: WorkerMessage[] = [];
   readonly exited: Promise<ProcessExit>;

@@ -1,8 +1,8 @@
 /**
  * A Jobyard worker in a process of its own, for the fault tests (test/integration/faults):
  *
- *   node --import tsx test/helpers/worker-process.ts --store sqlite --database FILE --ledger FILE
- *   node --import tsx test/helpers/worker-process.ts --store postgres --database URL --schema NAME --ledger FILE
+ *   node --import tsx test/integration/faults/worker-process.ts --store sqlite --database FILE --ledger FILE
+ *   node --import tsx test/integration/faults/worker-process.ts --store postgres --database URL --schema NAME --ledger FILE
  *
  * Options: --concurrency N, --lease-ms MS, --poll-ms MS, --application-name NAME (PostgreSQL).
  * It runs the probe task (which records every run in the ledger), reports on stdout one JSON
@@ -11,12 +11,12 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Jobyard } from '../../src/core/index.js';
-import type { Store } from '../../src/store/index.js';
-import { createPostgresStore } from '../../src/stores/postgres/store.js';
-import { createSqliteStore } from '../../src/stores/sqlite/store.js';
-import { Ledger } from '../integration/faults/ledger.js';
-import { probeTask } from '../integration/faults/probe-task.js';
+import { Jobyard } from '../../../src/core/index.js';
+import type { Store } from '../../../src/store/index.js';
+import { createPostgresStore } from '../../../src/stores/postgres/store.js';
+import { createSqliteStore } from '../../../src/stores/sqlite/store.js';
+import { Ledger } from './ledger.js';
+import { probeTask } from './probe-task.js';
 
 /** WorkerMessage is one line a worker process writes on stdout. */
 export type WorkerMessage =
