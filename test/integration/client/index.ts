@@ -1,0 +1,30 @@
+import { describe } from 'node:test';
+import { cancelRetrySuite } from './cancel-retry.js';
+import { concurrencySuite } from './concurrency.js';
+import { enqueueSuite } from './enqueue.js';
+import type { MakeStore } from './fixtures.js';
+import { leaseSuite } from './lease.js';
+import { queriesSuite } from './queries.js';
+import { retryTimeoutSuite } from './retry-timeout.js';
+import { shutdownSuite } from './shutdown.js';
+import { workerSuite } from './worker.js';
+
+export type { MakeStore, TestDatabase } from './fixtures.js';
+
+/**
+ * exerciseClient runs the client's end-to-end suite (the public Jobyard API with real
+ * workers) against one kind of store; every store runs it once, unchanged. Each test gets
+ * a fresh database from `makeStore`.
+ */
+export function exerciseClient(name: string, makeStore: MakeStore): void {
+  describe(`Jobyard client on ${name}`, () => {
+    describe('enqueue', () => enqueueSuite(makeStore));
+    describe('worker', () => workerSuite(makeStore));
+    describe('retries and timeouts', () => retryTimeoutSuite(makeStore));
+    describe('cancel and retry', () => cancelRetrySuite(makeStore));
+    describe('concurrency keys', () => concurrencySuite(makeStore));
+    describe('leases', () => leaseSuite(makeStore));
+    describe('shutdown', () => shutdownSuite(makeStore));
+    describe('queries', () => queriesSuite(makeStore));
+  });
+}
