@@ -36,7 +36,8 @@ export interface TaskOptions<Payload, Result, Input = Payload> {
 }
 
 /** TaskDefinition is a named task with its handler and defaults; create one with `defineTask`. */
-export interface TaskDefinition<Payload = unknown, Result = unknown, Input = Payload> extends TaskOptions<Payload, Result, Input> {
+export interface TaskDefinition<Payload = unknown, Result = unknown, Input = Payload>
+  extends TaskOptions<Payload, Result, Input> {
   readonly name: string;
 }
 
@@ -47,7 +48,7 @@ export type PayloadOf<Task> = Task extends TaskDefinition<infer Payload, any, an
 export type InputOf<Task> = Task extends TaskDefinition<any, any, infer Input> ? Input : never;
 
 /** ResultOf extracts the result type a task's handler returns. */
-export type ResultOf<Task> = Task extends TaskDefinition<unknown, infer Result> ? Awaited<Result> : never;
+export type ResultOf<Task> = Task extends TaskDefinition<any, infer Result, any> ? Awaited<Result> : never;
 
 /** JobOf is the stored job type of a task. */
 export type JobOf<Task> = Job<PayloadOf<Task>, ResultOf<Task>>;
