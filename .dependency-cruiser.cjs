@@ -19,6 +19,7 @@ module.exports = {
     layer('store', ['types', 'errors']),
     layer('stores', ['store', 'types', 'errors']),
     layer('core', ['store', 'types', 'errors']),
+    layer('scheduler', ['core', 'store', 'types', 'errors']),
     {
       name: 'engine-knows-no-database-driver',
       comment: 'Only stores talk to databases; the engine sees the Store port.',

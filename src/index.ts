@@ -5,5 +5,6 @@
  */
 export * from './core/index.js';
 export * from './errors/index.js';
+export * from './scheduler/index.js';
 export type * from './store/index.js';
 export * from './types/index.js';

@@ -358,6 +358,15 @@ export class Jobyard {
     await this.store.close();
   }
 
+  /**
+   * @internal buildJobInsert validates a job like `enqueue` and returns it unstored, for
+   * callers that store it in a transaction of their own (the scheduler's fire records).
+   */
+  buildJobInsert(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<JobInsert> {
+    this.assertOpen();
+    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+  }
+
   /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */
   wakeWorkers(queue: string): void {
     for (const worker of this.workers) worker.wake(queue);

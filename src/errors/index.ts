@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   JOBYARD_VALIDATION: { status: 400, message: 'Invalid input' },
   JOBYARD_UNKNOWN_TASK: { status: 400, message: 'Unknown task' },
   JOBYARD_JOB_NOT_FOUND: { status: 404, message: 'Job not found' },
+  JOBYARD_SCHEDULE_NOT_FOUND: { status: 404, message: 'Schedule not found' },
   JOBYARD_INVALID_STATE: { status: 409, message: 'Invalid job state transition' },
   JOBYARD_STORE_UNAVAILABLE: { status: 503, message: 'Store unavailable' },
   JOBYARD_SCHEMA_TOO_NEW: { status: 503, message: 'Database schema is newer than this jobyard' },
@@ -57,6 +58,13 @@ export class UnknownTaskError extends JobyardError {
 export class JobNotFoundError extends JobyardError {
   constructor(id: string) {
     super('JOBYARD_JOB_NOT_FOUND', `Job ${id} not found`);
+  }
+}
+
+/** ScheduleNotFoundError says no schedule has that id. */
+export class ScheduleNotFoundError extends JobyardError {
+  constructor(id: string) {
+    super('JOBYARD_SCHEDULE_NOT_FOUND', `Schedule ${JSON.stringify(id)} not found`);
   }
 }
 

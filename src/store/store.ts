@@ -1,12 +1,4 @@
-import type {
-  Job,
-  JobErrorRecord,
-  JobStatus,
-  JsonValue,
-  Schedule,
-  ScheduleFire,
-  ScheduleFireOutcome,
-} from '../types/index.js';
+import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../types/index.js';
 
 /**
  * The Store port: the only way the engine touches a database. It is shaped like the job
@@ -141,9 +133,10 @@ export interface Store {
    *   written. Without `advance` (run now) nextRunAt is left alone.
    * - Each fire becomes one history row, unique on (schedule id, fireAt): a fire time that
    *   already has a row is left out (not recorded again, no job).
-   * - A fire with a job enqueues it, unless the schedule already has `maxInstances` live
-   *   jobs (waiting or running, counting those enqueued by earlier fires of this call): then
-   *   it is recorded `skipped` with the reason, and no job is inserted. A fire without a job
+   * - A fire with a job enqueues it, its metadata marked with the schedule id under
+   *   SCHEDULE_ID_METADATA_KEY, unless the schedule already has `maxInstances` live jobs
+   *   (waiting or running jobs so marked, counting those enqueued by earlier fires of this
+   *   call): then it is recorded `skipped` with the reason, and no job is inserted. A fire without a job
    *   is recorded with its given outcome and reason.
    * - lastRunAt becomes the latest fireAt that enqueued a job.
    *
@@ -154,6 +147,14 @@ export interface Store {
 
   /** scheduleHistory lists a schedule's fire records, latest fire time first. */
   scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
+}
+
+/** SCHEDULE_ID_METADATA_KEY is the metadata field that names the schedule a job was enqueued by. */
+export const SCHEDULE_ID_METADATA_KEY = 'jobyardScheduleId';
+
+/** scheduledJob marks a job as enqueued by a schedule (see SCHEDULE_ID_METADATA_KEY). */
+export function scheduledJob(job: JobInsert, scheduleId: string): JobInsert {
+  return { ...job, metadata: { ...job.metadata, [SCHEDULE_ID_METADATA_KEY]: scheduleId } };
 }
 
 /** maxInstancesReason is the history reason every store gives a fire skipped by max instances. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { ScheduleFireInput, Store } from '../../src/store/index.js';
+import { SCHEDULE_ID_METADATA_KEY, type ScheduleFireInput, type Store } from '../../src/store/index.js';
 import type { Schedule } from '../../src/types/index.js';
 import { claimOne, later, type MakeStore, mustGet, newJob, settle, useFreshStore } from './fixtures.js';
 
@@ -134,6 +134,7 @@ export function scheduleSuite(makeStore: MakeStore): void {
     const [job] = result.jobs;
     assert.ok(job);
     assert.equal(job.task, 'test.task');
+    assert.equal(job.metadata[SCHEDULE_ID_METADATA_KEY], schedule.id, 'the job names its schedule');
     assert.deepEqual(
       result.fires.map(({ fireAt, outcome, jobId, reason }) => ({ fireAt, outcome, jobId, reason })),
       [{ fireAt: START, outcome: 'enqueued', jobId: job.id, reason: null }],
@@ -163,7 +164,8 @@ export function scheduleSuite(makeStore: MakeStore): void {
 
   it('records a fire time at most once, even without compare-and-set (run now)', async () => {
     const schedule = await insertSchedule(store());
-    const runNow = () => store().scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(START)], now: START });
+    const runNow = () =>
+      store().scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(START)], now: START });
     const first = await runNow();
     const second = await runNow();
     assert.deepEqual([first.applied, first.jobs.length], [true, 1]);

@@ -47,7 +47,8 @@ export interface Migration {
  *
  * 2. Schedules and their fire history. The fires' primary key (schedule, fire time) is what
  *    makes each fire time enqueue at most once; next_run_at is the compare-and-set token
- *    that lets exactly one process fire it.
+ *    that lets exactly one process fire it. Max instances counts a schedule's live jobs,
+ *    found by the schedule id scheduleFire writes into their metadata.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -174,8 +175,8 @@ CREATE TABLE ${s}.schedule_fires (
   reason text,
   PRIMARY KEY (schedule_id, fire_at)
 );
-CREATE INDEX schedule_fires_jobs_idx ON ${s}.schedule_fires (schedule_id, job_id)
-  WHERE job_id IS NOT NULL;
+CREATE INDEX jobs_live_schedule_idx ON ${s}.jobs ((metadata->>'jobyardScheduleId'))
+  WHERE status IN ${LIVE} AND metadata ? 'jobyardScheduleId';
 `;
     },
   },

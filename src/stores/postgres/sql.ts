@@ -542,13 +542,15 @@ RETURNING schedule_id, fire_at, outcome, job_id, reason, recorded_at`,
   };
 }
 
-/** countLiveScheduleJobs counts a schedule's enqueued jobs still waiting or running. $1 schedule id. */
+/**
+ * countLiveScheduleJobs counts a schedule's live jobs by the mark in their metadata (the
+ * predicate repeats jobs_live_schedule_idx's). $1 schedule id.
+ */
 export function countLiveScheduleJobs(schema: string): Statement {
-  const s = quote(schema);
   return {
     name: `jobyard:${schema}:schedule-live`,
-    text: `SELECT count(*)::int AS count FROM ${s}.schedule_fires f JOIN ${s}.jobs j ON j.id = f.job_id
-WHERE f.schedule_id = $1 AND f.job_id IS NOT NULL AND j.status IN ${LIVE}`,
+    text: `SELECT count(*)::int AS count FROM ${quote(schema)}.jobs
+WHERE metadata->>'jobyardScheduleId' = $1 AND status IN ${LIVE} AND metadata ? 'jobyardScheduleId'`,
   };
 }
 

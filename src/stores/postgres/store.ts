@@ -23,7 +23,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { maxInstancesReason } from '../../store/index.js';
+import { maxInstancesReason, scheduledJob } from '../../store/index.js';
 import {
   FINAL_STATUSES,
   type Job,
@@ -499,6 +499,7 @@ export class PostgresStore implements Store {
       if (maxInstances === undefined) return notApplied;
       const recorded: ScheduleFire[] = [];
       const jobs: Job[] = [];
+      let lastRunAt: Date | null = null;
       for (const fire of fires) {
         let record: { outcome: ScheduleFireOutcome; jobId: string | null; reason: string | null };
         if (fire.job === null) record = { outcome: fire.outcome, jobId: null, reason: fire.reason };
@@ -521,11 +522,12 @@ export class PostgresStore implements Store {
         if (!row) continue;
         recorded.push(toScheduleFire(row));
         if (record.outcome === 'enqueued' && fire.job !== null) {
-          const [result] = await this.jobInsertMany({ jobs: [fire.job], transaction: client });
+          const [result] = await this.jobInsertMany({ jobs: [scheduledJob(fire.job, scheduleId)], transaction: client });
           if (result) jobs.push(result.job);
-          await execute(client, this.statements.scheduleLastRun, [scheduleId, fire.fireAt]);
+          if (lastRunAt === null || fire.fireAt > lastRunAt) lastRunAt = fire.fireAt;
         }
       }
+      if (lastRunAt !== null) await execute(client, this.statements.scheduleLastRun, [scheduleId, lastRunAt]);
       return { applied: true, fires: recorded, jobs };
     });
   }
@@ -594,6 +596,12 @@ export class PostgresStore implements Store {
     return this.run(async () => {
       const client = await this.pool.connect();
       let broken = false;
+      // A connection lost between two statements emits 'error' on the checked-out client;
+      // unhandled, that would crash the process instead of failing this call.
+      const markBroken = () => {
+        broken = true;
+      };
+      client.on('error', markBroken);
       try {
         await client.query('BEGIN');
         const result = await work(client);
@@ -605,6 +613,7 @@ export class PostgresStore implements Store {
         });
         throw error;
       } finally {
+        client.off('error', markBroken);
         client.release(broken);
       }
     });

@@ -105,9 +105,9 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         PRIMARY KEY (schedule_id, fire_at)
       ) STRICT;
 
-      -- Max instances counts a schedule's enqueued jobs that are still live.
-      CREATE INDEX jobyard_schedule_fires_jobs ON jobyard_schedule_fires (schedule_id, job_id)
-        WHERE job_id IS NOT NULL;
+      -- Max instances counts a schedule's live jobs (scheduleFire marks them in metadata).
+      CREATE INDEX jobyard_jobs_live_schedule ON jobyard_jobs (json_extract(metadata, '$.jobyardScheduleId'))
+        WHERE status IN ('scheduled', 'available', 'running', 'retryable');
     `,
   },
 ];

@@ -275,12 +275,11 @@ VALUES (@scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt)
 ON CONFLICT (schedule_id, fire_at) DO NOTHING
 RETURNING *`;
 
-/** Counts a schedule's enqueued jobs that are still live (waiting or running). @scheduleId. */
+/** Counts a schedule's live jobs (waiting or running), by the mark in their metadata. @scheduleId. */
 export const SCHEDULE_LIVE_JOBS = `
-SELECT count(*) AS count FROM jobyard_schedule_fires AS fire
-JOIN jobyard_jobs AS job ON job.id = fire.job_id
-WHERE fire.schedule_id = @scheduleId AND fire.job_id IS NOT NULL
-  AND job.status IN ('scheduled', 'available', 'running', 'retryable')`;
+SELECT count(*) AS count FROM jobyard_jobs
+WHERE json_extract(metadata, '$.jobyardScheduleId') = @scheduleId
+  AND status IN ('scheduled', 'available', 'running', 'retryable')`;
 
 /** Lists a schedule's fire records, latest first. @scheduleId, @limit. */
 export const SCHEDULE_HISTORY = `

@@ -30,8 +30,16 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { maxInstancesReason } from '../../store/index.js';
-import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../../types/index.js';
+import { maxInstancesReason, scheduledJob } from '../../store/index.js';
+import type {
+  Job,
+  JobErrorRecord,
+  JobStatus,
+  JsonValue,
+  Schedule,
+  ScheduleFire,
+  ScheduleFireOutcome,
+} from '../../types/index.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
 import * as SQL from './sql.js';
 
@@ -615,6 +623,7 @@ export class SqliteStore implements Store {
     const recordedAt = params.now.getTime();
     const fires: ScheduleFire[] = [];
     const jobs: Job[] = [];
+    let lastRunAt: number | null = null;
     for (const fire of params.fires) {
       const fireAt = fire.fireAt.getTime();
       let record: { outcome: ScheduleFireOutcome; jobId: string | null; reason: string | null };
@@ -632,10 +641,11 @@ export class SqliteStore implements Store {
       if (inserted === undefined) continue;
       fires.push(scheduleFireFromRow(inserted));
       if (record.outcome === 'enqueued' && fire.job !== null) {
-        jobs.push(this.insertJob(fire.job).job);
-        this.statement(SQL.SCHEDULE_SET_LAST_RUN).run({ id: scheduleId, lastRunAt: fireAt });
+        jobs.push(this.insertJob(scheduledJob(fire.job, scheduleId)).job);
+        lastRunAt = Math.max(lastRunAt ?? fireAt, fireAt);
       }
     }
+    if (lastRunAt !== null) this.statement(SQL.SCHEDULE_SET_LAST_RUN).run({ id: scheduleId, lastRunAt });
     return { applied: true, fires, jobs };
   }
 
