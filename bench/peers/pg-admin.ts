@@ -1,0 +1,28 @@
+/**
+ * Database administration for the harness (dropping the schemas the systems created,
+ * creating the pgbench database, reading server settings). It never touches a job: every
+ * measured operation goes through each system's own API.
+ */
+import pg from 'pg';
+
+/** withPg runs `work` on a short-lived connection. */
+export async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** dropSchema removes a schema the harness named (letters, digits and underscores only). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(schema)) throw new Error(`refusing to drop unexpected schema name "${schema}"`);
+  await withPg(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+}
+
+/** schemaName turns a system tag and a run id into a schema name. */
+export function schemaName(tag: string, runId: string): string {
+  return `peers_${tag}_${runId}`;
+}
