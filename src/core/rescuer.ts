@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 import type { Clock } from '../types/index.js';
 import type { JobyardEvents, TypedEmitter } from './events.js';
-import { ReconnectBackoff, sleep } from './sleep.js';
+import { PeriodicLoop } from './periodic-loop.js';
 
 /** RescuerOptions configure the service that recovers jobs of dead or hung workers. */
 export interface RescuerOptions {
@@ -18,10 +18,8 @@ export interface RescuerOptions {
  * one; the store makes concurrent sweeps safe.
  */
 export class Rescuer {
-  private readonly intervalMs: number;
   private readonly batchSize: number;
-  private abort: AbortController | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly loop: PeriodicLoop;
 
   constructor(
     private readonly store: Store,
@@ -30,20 +28,16 @@ export class Rescuer {
     private readonly logger: Logger,
     options: RescuerOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 5000;
     this.batchSize = options.batchSize ?? 1000;
+    this.loop = new PeriodicLoop('rescuer', options.intervalMs ?? 5000, () => this.sweep(), events, logger);
   }
 
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** sweep rescues expired jobs once and returns how many. */
@@ -60,21 +54,6 @@ export class Rescuer {
       }
       total += rescued.length;
       if (rescued.length < this.batchSize) return total;
-    }
-  }
-
-  private async run(signal: AbortSignal): Promise<void> {
-    const backoff = new ReconnectBackoff();
-    while (!signal.aborted) {
-      try {
-        await this.sweep();
-        backoff.reset();
-        await sleep(this.intervalMs, signal);
-      } catch (error) {
-        this.events.emit('error', { error, service: 'rescuer' });
-        this.logger.warn({ err: error }, 'rescuer sweep failed, retrying');
-        await sleep(backoff.nextDelayMs(), signal);
-      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Jobyard } from '../core/index.js';
-import { ReconnectBackoff, sleep } from '../core/sleep.js';
+import { PeriodicLoop } from '../core/periodic-loop.js';
 import { OptionChecker } from '../core/validation.js';
 import { ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
 import type { ScheduleFireInput, SchedulePatch, Store } from '../store/index.js';
@@ -37,38 +37,33 @@ export type SchedulePatchInput = Partial<Omit<ScheduleDefinition, 'task' | 'paus
 export class Scheduler {
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly pollIntervalMs: number;
   private readonly batchSize: number;
   private readonly maxFiresPerTick: number;
-  private abort: AbortController | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly loop: PeriodicLoop;
 
   constructor(
     private readonly client: Jobyard,
     options: SchedulerOptions = {},
   ) {
     const checker = new OptionChecker();
-    this.pollIntervalMs = checker.integer('pollIntervalMs', options.pollIntervalMs, 10, 3_600_000) ?? 1000;
+    const pollIntervalMs = checker.integer('pollIntervalMs', options.pollIntervalMs, 10, 3_600_000) ?? 1000;
     this.batchSize = checker.integer('batchSize', options.batchSize, 1, 10_000) ?? 100;
     this.maxFiresPerTick = checker.integer('maxFiresPerTick', options.maxFiresPerTick, 1, 100_000) ?? 1000;
     checker.throwIfAny('Invalid scheduler options');
     this.store = client.store;
     // The client's clock: the jobs it builds must agree with the scheduler on "now".
     this.clock = client.clock;
+    this.loop = new PeriodicLoop('scheduler', pollIntervalMs, () => this.tick(), client.events, client.logger);
   }
 
   /** start runs the fire loop in the background until stop(). Idempotent. */
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    this.loop = this.run(this.abort.signal);
+    this.loop.start();
   }
 
   /** stop ends the fire loop after the tick in progress. */
-  async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /**
@@ -174,21 +169,6 @@ export class Scheduler {
     const limit = checker.integer('limit', options.limit, 1, 1000) ?? 100;
     checker.throwIfAny('Invalid history options');
     return this.store.scheduleHistory({ scheduleId: id, limit });
-  }
-
-  private async run(signal: AbortSignal): Promise<void> {
-    const backoff = new ReconnectBackoff();
-    while (!signal.aborted) {
-      try {
-        await this.tick();
-        backoff.reset();
-        await sleep(this.pollIntervalMs, signal);
-      } catch (error) {
-        this.client.events.emit('error', { error, service: 'scheduler' });
-        this.client.logger.warn({ err: error }, 'scheduler tick failed, retrying');
-        await sleep(backoff.nextDelayMs(), signal);
-      }
-    }
   }
 
   /** fireDue records the due fire times of one schedule; returns the jobs enqueued (none when another process won). */
