@@ -66,7 +66,7 @@ async function openPostgres(options: BenchOptions): Promise<IsolatedStore> {
 export interface DatabaseVersions {
   sqlite: string;
   postgres: string;
-  /** PostgreSQL durability settings that change commit costs. */
+  /** PostgreSQL settings that change commit, vacuum and planning costs. */
   postgresSettings: string;
 }
 
@@ -81,7 +81,13 @@ export async function readDatabaseVersions(pgUrl: string): Promise<DatabaseVersi
       return {
         sqlite,
         postgres: await setting('server_version'),
-        postgresSettings: `fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')}, shared_buffers=${await setting('shared_buffers')}`,
+        postgresSettings: (
+          await Promise.all(
+            ['fsync', 'synchronous_commit', 'shared_buffers', 'autovacuum', 'jit'].map(
+              async (name) => `${name}=${await setting(name)}`,
+            ),
+          )
+        ).join(', '),
       };
     });
   } catch (error) {
