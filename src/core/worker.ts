@@ -23,6 +23,15 @@ export interface WorkerOptions {
   queues?: string[];
   /** Jobs run at once by this worker. @defaultValue 10 */
   concurrency?: number;
+  /**
+   * Jobs claimed ahead of free slots and held, leased, in a local buffer, so that a slot
+   * freed by a short job starts the next one at once instead of after a claim round trip,
+   * and claims and settles carry many jobs each. Raise it (e.g. to 10-20 × concurrency)
+   * for many short jobs; keep it 0 for long jobs, since buffered jobs wait here while
+   * other workers may be idle, and a job of higher priority enqueued meanwhile starts
+   * after the buffered ones. @defaultValue 0
+   */
+  prefetch?: number;
   /** How long a claimed job's lease lasts without renewal, in ms; a dead worker's jobs are rescued after it. @defaultValue 30_000 */
   leaseMs?: number;
   /** How often leases of running jobs are renewed, in ms. @defaultValue leaseMs / 3 */
@@ -35,6 +44,7 @@ export interface WorkerOptions {
   id?: string;
 }
 
+/** A job this worker holds a lease on: buffered (claimed, not started yet) or started. */
 interface RunningJob {
   job: Job;
   leaseToken: string;
@@ -60,11 +70,15 @@ export class Worker {
   readonly id: string;
   readonly queues: readonly string[];
   readonly concurrency: number;
+  readonly prefetch: number;
   private readonly leaseMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly pollIntervalMs: number;
   private readonly graceMs: number;
+  /** Every job this worker holds a lease on: buffered, running, or being settled. */
   private readonly running = new Map<string, RunningJob>();
+  /** Jobs in `running` claimed but not started yet, in claim order. */
+  private readonly buffered: RunningJob[] = [];
   /** Jobs in `running` whose handler has finished and whose outcome is being written. */
   private settling = 0;
   private readonly settleBatcher: Batcher<JobSettle, JobSettleResult>;
@@ -86,6 +100,7 @@ export class Worker {
     if (!Array.isArray(queues) || queues.length === 0) checker.problem('queues', 'expected a non-empty list of queue names');
     else for (const [index, queue] of queues.entries()) checker.name(`queues.${index}`, queue);
     this.concurrency = checker.integer('concurrency', options.concurrency, 1, 10_000) ?? 10;
+    this.prefetch = checker.integer('prefetch', options.prefetch, 0, 100_000) ?? 0;
     this.leaseMs = checker.integer('leaseMs', options.leaseMs, 100, LIMITS.timeoutMs) ?? 30_000;
     this.heartbeatIntervalMs =
       checker.integer('heartbeatIntervalMs', options.heartbeatIntervalMs, 10, this.leaseMs) ?? Math.floor(this.leaseMs / 3);
@@ -97,7 +112,7 @@ export class Worker {
     this.settleBatcher = new Batcher((settles) => this.writeSettles(settles), SETTLE_BATCH);
   }
 
-  /** runningCount is how many jobs this worker is running now. */
+  /** runningCount is how many jobs this worker holds now (running, buffered or being settled). */
   get runningCount(): number {
     return this.running.size;
   }
@@ -134,7 +149,8 @@ export class Worker {
 
   /** @internal abortIfRunning aborts the handler of a job this worker runs, as cancelled. */
   abortIfRunning(jobId: string): void {
-    this.running.get(jobId)?.controller.abort(new CancelledError());
+    const entry = this.running.get(jobId);
+    if (entry) this.abort(entry, new CancelledError());
   }
 
   private notifyLoop(): void {
@@ -147,11 +163,8 @@ export class Worker {
     const backoff = new ReconnectBackoff();
     const signal = this.stopController.signal;
     while (!signal.aborted) {
-      // A finished handler frees its slot while its outcome is still being written, so the next
-      // claim overlaps that write instead of waiting for it (benchmarked: bench/RESULTS.md).
-      // The worker then holds at most 2 × concurrency leases.
-      const slots = Math.min(this.concurrency - (this.running.size - this.settling), 2 * this.concurrency - this.running.size);
-      if (slots <= 0 || !this.mayHaveJobs) {
+      const limit = this.claimLimit();
+      if (limit <= 0 || !this.mayHaveJobs) {
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
         });
@@ -165,7 +178,7 @@ export class Worker {
         claimed = await this.store.jobClaim({
           queues: [...this.queues],
           workerId: this.id,
-          limit: slots,
+          limit,
           leaseMs: this.leaseMs,
           now: this.client.clock.now(),
         });
@@ -176,36 +189,84 @@ export class Worker {
         await sleep(backoff.nextDelayMs(), signal);
         continue;
       }
-      if (claimed.length === slots) this.mayHaveJobs = true;
-      for (const claim of claimed) void this.execute(claim);
+      if (claimed.length === limit) this.mayHaveJobs = true;
+      for (const { job, leaseToken } of claimed) {
+        const entry: RunningJob = { job, leaseToken, controller: new AbortController() };
+        this.running.set(job.id, entry);
+        this.buffered.push(entry);
+      }
+      this.startBuffered();
+    }
+    this.startBuffered();
+  }
+
+  /**
+   * claimLimit is how many jobs the next claim may take, 0 when it should wait: with free
+   * slots and an empty buffer, or once the buffer is down to half of `prefetch`. A finished
+   * handler frees its slot while its outcome is still being written, so the next claim
+   * overlaps that write instead of waiting for it (benchmarked: bench/RESULTS.md); the
+   * worker then holds at most twice `concurrency + prefetch` leases.
+   */
+  private claimLimit(): number {
+    if (this.buffered.length > this.prefetch / 2) return 0;
+    const capacity = this.concurrency + this.prefetch;
+    const held = this.running.size - this.settling;
+    return Math.min(capacity - held, 2 * capacity - this.running.size);
+  }
+
+  /**
+   * startBuffered starts buffered jobs while slots are free. Once stopping, buffered jobs
+   * are handed back at once (started ones get the grace period).
+   */
+  private startBuffered(): void {
+    const stopping = this.stopController.signal.aborted;
+    while (this.buffered.length > 0) {
+      const started = this.running.size - this.settling - this.buffered.length;
+      if (!stopping && started >= this.concurrency) break;
+      const entry = this.buffered.shift() as RunningJob;
+      if (stopping) entry.controller.abort(new ShuttingDown());
+      void this.execute(entry);
     }
   }
 
-  private async execute({ job, leaseToken }: ClaimedJob): Promise<void> {
-    const controller = new AbortController();
-    const entry: RunningJob = { job, leaseToken, controller };
-    this.running.set(job.id, entry);
-    const startedAt = performance.now();
-    this.client.events.emit('job:started', { job });
-    const timer =
-      job.timeoutMs === null
-        ? undefined
-        : setTimeout(() => controller.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
+  /** abort ends a job's attempt for `reason`; a buffered job is settled at once, without running. */
+  private abort(entry: RunningJob, reason: Error): void {
+    entry.controller.abort(reason);
+    const index = this.buffered.indexOf(entry);
+    if (index === -1) return;
+    this.buffered.splice(index, 1);
+    void this.execute(entry);
+  }
+
+  private async execute(entry: RunningJob): Promise<void> {
+    const { job, controller } = entry;
     let outcome: JobOutcome | null;
-    try {
-      const task = this.client.task(job.task);
-      const handling = Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry)));
-      const result = await untilAborted(handling, controller.signal);
-      const issues: ValidationIssue[] = [];
-      const json = toJson(result, 'result', issues);
-      if (issues.length > 0) throw new ValidationError('Handler result cannot be stored', issues);
-      outcome = { kind: 'completed', result: json };
-    } catch (thrown) {
-      outcome = this.outcomeOfError(job, controller.signal.aborted ? controller.signal.reason : thrown);
-    } finally {
-      clearTimeout(timer);
+    const startedAt = performance.now();
+    if (controller.signal.aborted) {
+      // Cancelled, lost or handed back while buffered: the handler never ran.
+      outcome = this.outcomeOfError(job, controller.signal.reason);
+    } else {
+      this.client.events.emit('job:started', { job });
+      const timer =
+        job.timeoutMs === null
+          ? undefined
+          : setTimeout(() => controller.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
+      try {
+        const task = this.client.task(job.task);
+        const handling = Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry)));
+        const result = await untilAborted(handling, controller.signal);
+        const issues: ValidationIssue[] = [];
+        const json = toJson(result, 'result', issues);
+        if (issues.length > 0) throw new ValidationError('Handler result cannot be stored', issues);
+        outcome = { kind: 'completed', result: json };
+      } catch (thrown) {
+        outcome = this.outcomeOfError(job, controller.signal.aborted ? controller.signal.reason : thrown);
+      } finally {
+        clearTimeout(timer);
+      }
     }
     this.settling += 1;
+    this.startBuffered();
     this.notifyLoop();
     if (outcome) await this.settle(entry, outcome, performance.now() - startedAt);
     else this.client.events.emit('job:stale', { job, action: 'settle' });
@@ -328,8 +389,8 @@ export class Worker {
       for (const result of results) {
         const entry = this.running.get(result.id);
         if (!entry) continue;
-        if (!result.held) entry.controller.abort(new LeaseLost());
-        else if (result.cancelRequested) entry.controller.abort(new CancelledError());
+        if (!result.held) this.abort(entry, new LeaseLost());
+        else if (result.cancelRequested) this.abort(entry, new CancelledError());
       }
     } catch (error) {
       this.reportError(error, 'lease renewal failed, retrying at the next heartbeat');

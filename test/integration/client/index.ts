@@ -4,6 +4,7 @@ import { concurrencySuite } from './concurrency.js';
 import { enqueueSuite } from './enqueue.js';
 import type { MakeStore } from './fixtures.js';
 import { leaseSuite } from './lease.js';
+import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
@@ -25,6 +26,7 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('concurrency keys', () => concurrencySuite(makeStore));
     describe('leases', () => leaseSuite(makeStore));
     describe('shutdown', () => shutdownSuite(makeStore));
+    describe('prefetch', () => prefetchSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
   });
 }
