@@ -30,6 +30,8 @@ export interface Sizes {
 /** BenchSettings are the worker and store settings every scenario shares. */
 export interface BenchSettings {
   concurrency: number;
+  /** Jobs the worker claims ahead of free slots (WorkerOptions.prefetch). */
+  prefetch: number;
   leaseMs: number;
   pollIntervalMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -88,6 +90,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --repeat N                  runs of each scenario except history; figures are medians  default: 3 (quick: 1)
   --history N                 finished rows of the large history                default: 1000000
   --bulk-batch N              jobs per enqueueMany call in the bulk scenario    default: all in one call
+  --prefetch N                worker prefetch (jobs claimed ahead of free slots) default: 0 (the worker's default)
   --sqlite-sync FULL|NORMAL   SQLite synchronous pragma                         default: FULL (the store's default)
   --timeout S                 time limit of each scenario, in seconds          default: 600 (quick: 120)
   --pg URL                    PostgreSQL URL (env JOBYARD_BENCH_PG, JOBYARD_TEST_PG)
@@ -106,6 +109,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       history: { type: 'string' },
       'bulk-batch': { type: 'string' },
       'sqlite-sync': { type: 'string' },
+      prefetch: { type: 'string' },
       timeout: { type: 'string' },
       pg: { type: 'string' },
       write: { type: 'boolean' },
@@ -137,6 +141,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     sizes,
     settings: {
       concurrency: 24,
+      prefetch: values.prefetch === undefined ? 0 : nonNegativeInteger(values.prefetch, 'prefetch'),
       leaseMs: 30_000,
       pollIntervalMs: 1_000,
       sqliteSynchronous,
@@ -161,8 +166,14 @@ function pickList<Name extends string>(raw: string | undefined, allowed: readonl
 }
 
 function positiveInteger(raw: string, what: string): number {
+  const value = nonNegativeInteger(raw, what);
+  if (value === 0) fail(`--${what} must be a positive integer`);
+  return value;
+}
+
+function nonNegativeInteger(raw: string, what: string): number {
   const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value <= 0) fail(`--${what} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < 0) fail(`--${what} must be a whole number, 0 or more`);
   return value;
 }
 

@@ -152,7 +152,7 @@ function renderMarkdown(records: RunRecord[], options: BenchOptions, machine: Ma
     `| SQLite | ${machine.versions.sqlite} (better-sqlite3), file on the local disk, WAL, synchronous=${settings.sqliteSynchronous} |`,
     `| load average 1/5/15 min | before ${machine.loadBefore}; after ${machine.loadAfter} |`,
     '',
-    `Settings: one worker, concurrency ${settings.concurrency}, lease ${settings.leaseMs / 1000} s (heartbeat every ${settings.leaseMs / 3000} s), ` +
+    `Settings: one worker, concurrency ${settings.concurrency}, prefetch ${settings.prefetch}, lease ${settings.leaseMs / 1000} s (heartbeat every ${settings.leaseMs / 3000} s), ` +
       `poll interval ${settings.pollIntervalMs} ms, no-op handler returning null, one queue. ` +
       `Each scenario runs on a fresh store (new SQLite file / new PostgreSQL schema, dropped afterwards). ` +
       `Bulk enqueue: ${sizes.bulkJobs.toLocaleString('en')} jobs in calls of ${sizes.bulkBatch.toLocaleString('en')}. ` +

@@ -127,7 +127,8 @@ function countCompletions(client: Jobyard): CompletionCounter {
 }
 
 function workerOptions(options: BenchOptions, concurrency = options.settings.concurrency) {
-  return { concurrency, leaseMs: options.settings.leaseMs, pollIntervalMs: options.settings.pollIntervalMs };
+  const { prefetch, leaseMs, pollIntervalMs } = options.settings;
+  return { concurrency, prefetch, leaseMs, pollIntervalMs };
 }
 
 /** completedCount reads how many jobs the store holds as completed (to check a run, not to time it). */

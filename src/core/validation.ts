@@ -54,7 +54,10 @@ export async function validateWithSchema<Output>(
  * reports what JSON cannot hold (functions, BigInt, cycles, non-finite numbers).
  */
 export function toJson(value: unknown, path: string, issues: ValidationIssue[]): JsonValue {
-  if (value === undefined) return null;
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    return value;
+  }
   try {
     const text = JSON.stringify(value, (_key, inner) => {
       if (typeof inner === 'number' && !Number.isFinite(inner)) throw new Error(`${inner} is not a JSON number`);

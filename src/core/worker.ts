@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Logger } from 'pino';
 import {
   CancelledError,
   SnoozeError,
@@ -44,11 +45,45 @@ export interface WorkerOptions {
   id?: string;
 }
 
-/** A job this worker holds a lease on: buffered (claimed, not started yet) or started. */
-interface RunningJob {
-  job: Job;
-  leaseToken: string;
-  controller: AbortController;
+/**
+ * HeldJob is a job this worker holds a lease on: buffered (claimed, not started yet) or
+ * started. Its AbortController is only made when the handler reads `signal`: most handlers
+ * never do, and one per job was a measurable share of a drain's CPU (bench/RESULTS.md).
+ */
+class HeldJob {
+  /** Why the attempt was ended early; the first reason wins. */
+  abortReason: Error | null = null;
+  private controller: AbortController | null = null;
+  private rejectRun: ((reason: Error) => void) | null = null;
+
+  constructor(
+    readonly job: Job,
+    readonly leaseToken: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.rejectRun?.(reason);
+  }
+
+  /** run settles with the handler, or rejects with the abort reason as soon as the attempt is aborted. */
+  run<T>(handling: Promise<T>): Promise<T> {
+    if (this.abortReason) return Promise.reject(this.abortReason);
+    return new Promise<T>((resolve, reject) => {
+      this.rejectRun = reject;
+      handling.then(resolve, reject);
+    });
+  }
 }
 
 /** Abort reasons that end an attempt without counting it as the handler's failure. */
@@ -76,9 +111,9 @@ export class Worker {
   private readonly pollIntervalMs: number;
   private readonly graceMs: number;
   /** Every job this worker holds a lease on: buffered, running, or being settled. */
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new Map<string, HeldJob>();
   /** Jobs in `running` claimed but not started yet, in claim order. */
-  private readonly buffered: RunningJob[] = [];
+  private readonly buffered: HeldJob[] = [];
   /** Jobs in `running` whose handler has finished and whose outcome is being written. */
   private settling = 0;
   private readonly settleBatcher: Batcher<JobSettle, JobSettleResult>;
@@ -191,7 +226,7 @@ export class Worker {
       }
       if (claimed.length === limit) this.mayHaveJobs = true;
       for (const { job, leaseToken } of claimed) {
-        const entry: RunningJob = { job, leaseToken, controller: new AbortController() };
+        const entry = new HeldJob(job, leaseToken);
         this.running.set(job.id, entry);
         this.buffered.push(entry);
       }
@@ -223,44 +258,44 @@ export class Worker {
     while (this.buffered.length > 0) {
       const started = this.running.size - this.settling - this.buffered.length;
       if (!stopping && started >= this.concurrency) break;
-      const entry = this.buffered.shift() as RunningJob;
-      if (stopping) entry.controller.abort(new ShuttingDown());
+      const entry = this.buffered.shift() as HeldJob;
+      if (stopping) entry.abort(new ShuttingDown());
       void this.execute(entry);
     }
   }
 
   /** abort ends a job's attempt for `reason`; a buffered job is settled at once, without running. */
-  private abort(entry: RunningJob, reason: Error): void {
-    entry.controller.abort(reason);
+  private abort(entry: HeldJob, reason: Error): void {
+    entry.abort(reason);
     const index = this.buffered.indexOf(entry);
     if (index === -1) return;
     this.buffered.splice(index, 1);
     void this.execute(entry);
   }
 
-  private async execute(entry: RunningJob): Promise<void> {
-    const { job, controller } = entry;
+  private async execute(entry: HeldJob): Promise<void> {
+    const { job } = entry;
     let outcome: JobOutcome | null;
     const startedAt = performance.now();
-    if (controller.signal.aborted) {
+    if (entry.abortReason) {
       // Cancelled, lost or handed back while buffered: the handler never ran.
-      outcome = this.outcomeOfError(job, controller.signal.reason);
+      outcome = this.outcomeOfError(job, entry.abortReason);
     } else {
       this.client.events.emit('job:started', { job });
       const timer =
         job.timeoutMs === null
           ? undefined
-          : setTimeout(() => controller.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
+          : setTimeout(() => entry.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
       try {
         const task = this.client.task(job.task);
         const handling = Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry)));
-        const result = await untilAborted(handling, controller.signal);
+        const result = await entry.run(handling);
         const issues: ValidationIssue[] = [];
         const json = toJson(result, 'result', issues);
         if (issues.length > 0) throw new ValidationError('Handler result cannot be stored', issues);
         outcome = { kind: 'completed', result: json };
       } catch (thrown) {
-        outcome = this.outcomeOfError(job, controller.signal.aborted ? controller.signal.reason : thrown);
+        outcome = this.outcomeOfError(job, entry.abortReason ?? thrown);
       } finally {
         clearTimeout(timer);
       }
@@ -288,7 +323,7 @@ export class Worker {
     return { kind: 'retry', error, runAt: new Date(now.getTime() + delay) };
   }
 
-  private async settle(entry: RunningJob, outcome: JobOutcome, durationMs: number): Promise<void> {
+  private async settle(entry: HeldJob, outcome: JobOutcome, durationMs: number): Promise<void> {
     const { job } = entry;
     let applied: boolean;
     try {
@@ -357,19 +392,26 @@ export class Worker {
     }
   }
 
-  private contextFor(entry: RunningJob): JobContext {
-    const { job, leaseToken, controller } = entry;
-    const log = this.client.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+  private contextFor(entry: HeldJob): JobContext {
+    const { job, leaseToken } = entry;
+    const parentLog = this.client.logger;
+    let log: Logger | undefined;
     return {
       job,
-      signal: controller.signal,
-      log,
+      get signal() {
+        return entry.signal;
+      },
+      // A child logger per job only when the handler logs.
+      get log() {
+        log ??= parentLog.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+        return log;
+      },
       progress: async (fraction: number, message?: string) => {
         if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
           throw new ValidationError('Invalid progress', [{ path: 'fraction', message: 'expected a number from 0 to 1' }]);
         }
         const held = await this.store.jobProgress({ id: job.id, leaseToken, progress: fraction, message: message ?? null });
-        if (!held) controller.abort(new LeaseLost());
+        if (!held) entry.abort(new LeaseLost());
         else this.client.events.emit('job:progress', { job, progress: fraction, message: message ?? null });
       },
       heartbeat: async () => {
@@ -378,7 +420,7 @@ export class Worker {
     };
   }
 
-  private async renewLeases(entries: RunningJob[] = [...this.running.values()]): Promise<void> {
+  private async renewLeases(entries: HeldJob[] = [...this.running.values()]): Promise<void> {
     if (entries.length === 0) return;
     try {
       const results = await this.store.jobLeaseRenew({
@@ -404,7 +446,7 @@ export class Worker {
     await this.claimLoop;
     const finished = this.whenIdle();
     await Promise.race([finished, sleep(graceMs)]);
-    for (const entry of this.running.values()) entry.controller.abort(new ShuttingDown());
+    for (const entry of this.running.values()) entry.abort(new ShuttingDown());
     await finished;
     for (const timer of this.timers) clearInterval(timer);
     await this.settleBatcher.idle();
@@ -422,25 +464,6 @@ export class Worker {
     this.client.events.emit('error', { error, service: `worker ${this.id}` });
     this.client.logger.warn({ err: error, workerId: this.id }, message);
   }
-}
-
-/** untilAborted settles with the handler, or rejects with the abort reason as soon as `signal` aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function errorRecord(attempt: number, reason: unknown, now: Date): JobErrorRecord {

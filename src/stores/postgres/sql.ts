@@ -47,6 +47,9 @@ export function listen(schema: string): Statement {
   return { text: `LISTEN ${quote(notificationChannel(schema))}` };
 }
 
+/** disableJit turns JIT compilation off for the session. No parameters. */
+export const disableJit: Statement = { text: 'SET jit = off' };
+
 /** ping checks that the server answers. No parameters. */
 export const ping: Statement = { text: 'SELECT 1' };
 

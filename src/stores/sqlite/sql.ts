@@ -61,33 +61,54 @@ export const JOB_GET = `SELECT * FROM jobyard_jobs WHERE id = @id`;
  * key is saturated. @queue, @now, @limit.
  */
 export const JOB_CLAIM_CANDIDATES = `
-SELECT id, priority, run_at FROM jobyard_jobs
+SELECT id, priority, run_at, concurrency_key FROM jobyard_jobs
 WHERE ${WAITING} AND queue = @queue AND run_at <= @now AND ${CONCURRENCY_SLOT_FREE}
 ORDER BY priority DESC, run_at, id
 LIMIT @limit`;
 
+/** A new lease token: 128 random bits as hex. */
+const NEW_LEASE_TOKEN = 'lower(hex(randomblob(16)))';
+
 /**
  * Starts an attempt of one candidate under a new lease, if it is still waiting and its
- * concurrency key still has a free slot. @id, @now, @workerId, @leaseToken, @leaseExpiresAt.
+ * concurrency key still has a free slot. @id, @now, @workerId, @leaseExpiresAt.
  */
 export const JOB_CLAIM = `
 UPDATE jobyard_jobs SET
   status = 'running', attempt = attempt + 1, started_at = @now,
-  lease_owner = @workerId, lease_token = @leaseToken, lease_expires_at = @leaseExpiresAt,
+  lease_owner = @workerId, lease_token = ${NEW_LEASE_TOKEN}, lease_expires_at = @leaseExpiresAt,
   cancel_requested = 0
 WHERE id = @id AND ${WAITING} AND ${CONCURRENCY_SLOT_FREE}
+RETURNING *`;
+
+/**
+ * Starts attempts of candidates without a concurrency key, in one statement (the claim
+ * transaction holds the write lock, so they are still waiting). Each gets a new random
+ * lease token. Returns the claimed rows in no particular order.
+ * @ids (JSON array of ids), @now, @workerId, @leaseExpiresAt.
+ */
+export const JOB_CLAIM_UNKEYED = `
+UPDATE jobyard_jobs SET
+  status = 'running', attempt = attempt + 1, started_at = @now,
+  lease_owner = @workerId, lease_token = ${NEW_LEASE_TOKEN}, lease_expires_at = @leaseExpiresAt,
+  cancel_requested = 0
+WHERE id IN (SELECT value FROM json_each(@ids)) AND ${WAITING} AND concurrency_key IS NULL
 RETURNING *`;
 
 // The settle statements return the job's queue when the lease fence held, nothing otherwise.
 
 /**
- * Settles an attempt as completed: stores the result and progress 1.
- * @id, @leaseToken, @result (JSON text or NULL), @now.
+ * Settles attempts as completed in one statement, each fenced by its lease token: stores
+ * the result and progress 1. Returns the ids of the jobs it settled.
+ * @settles (JSON array of {id, leaseToken, result?}, result omitted for none), @now.
  */
-export const JOB_SETTLE_COMPLETED = `
-UPDATE jobyard_jobs SET status = 'completed', result = @result, progress = 1, finished_at = @now, ${LEASE_CLEARED}
-WHERE ${LEASE_HELD}
-RETURNING queue`;
+export const JOB_SETTLE_COMPLETED_MANY = `
+UPDATE jobyard_jobs SET status = 'completed', result = settle.value -> '$.result', progress = 1, finished_at = @now,
+  ${LEASE_CLEARED}
+FROM json_each(@settles) AS settle
+WHERE jobyard_jobs.id = settle.value ->> '$.id' AND jobyard_jobs.lease_token = settle.value ->> '$.leaseToken'
+  AND jobyard_jobs.status = 'running'
+RETURNING jobyard_jobs.id`;
 
 /** Settles a failed attempt that runs again at @runAt. @id, @leaseToken, @error (JSON text), @runAt. */
 export const JOB_SETTLE_RETRY = `

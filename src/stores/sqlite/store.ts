@@ -156,6 +156,7 @@ interface ClaimCandidate {
   id: string;
   priority: number;
   run_at: number;
+  concurrency_key: string | null;
 }
 
 /** SettledRow is what a settle statement returns when its lease fence held. */
@@ -502,44 +503,49 @@ export class SqliteStore implements Store {
    */
   private claimJobs(params: JobClaimParams): ClaimedJob[] {
     const now = params.now.getTime();
+    const lease = { now, workerId: params.workerId, leaseExpiresAt: now + params.leaseMs };
     const queues = [...new Set(params.queues)];
     const claimed: ClaimedJob[] = [];
     while (claimed.length < params.limit) {
       const limit = params.limit - claimed.length;
       const candidates = queues
         .flatMap((queue) => this.statement(SQL.JOB_CLAIM_CANDIDATES).all({ queue, now, limit }) as ClaimCandidate[])
-        .sort(compareClaimOrder);
-      let claimedThisRound = 0;
-      for (const candidate of candidates) {
-        if (claimed.length === params.limit) break;
-        const leaseToken = randomUUID();
-        const row = this.statement(SQL.JOB_CLAIM).get({
-          id: candidate.id,
-          now,
-          workerId: params.workerId,
-          leaseToken,
-          leaseExpiresAt: now + params.leaseMs,
-        }) as JobRow | undefined;
-        if (row === undefined) continue;
-        claimed.push({ job: jobFromRow(row), leaseToken });
-        claimedThisRound++;
+        .sort(compareClaimOrder)
+        .slice(0, limit);
+      if (candidates.length === 0) break;
+      // Jobs without a concurrency key start in one statement; keyed ones one by one, each
+      // rechecking its key's free slots (earlier claims of this transaction count).
+      const unkeyed = candidates.filter((candidate) => candidate.concurrency_key === null).map((candidate) => candidate.id);
+      const started = new Map<string, JobRow>();
+      if (unkeyed.length > 0) {
+        const rows = this.statement(SQL.JOB_CLAIM_UNKEYED).all({ ...lease, ids: JSON.stringify(unkeyed) }) as JobRow[];
+        for (const row of rows) started.set(row.id, row);
       }
-      if (claimedThisRound === 0) break;
+      for (const candidate of candidates) {
+        if (candidate.concurrency_key === null) continue;
+        const row = this.statement(SQL.JOB_CLAIM).get({ ...lease, id: candidate.id }) as JobRow | undefined;
+        if (row !== undefined) started.set(row.id, row);
+      }
+      if (started.size === 0) break;
+      for (const candidate of candidates) {
+        const row = started.get(candidate.id);
+        if (row !== undefined) claimed.push({ job: jobFromRow(row), leaseToken: row.lease_token as string });
+      }
     }
     return claimed;
   }
 
   private settleJobs(settles: JobSettle[], now: number): { results: JobSettleResult[]; dueQueues: Set<string> } {
     const dueQueues = new Set<string>();
+    const completed = this.completeJobs(settles, now);
     const results = settles.map(({ id, leaseToken, outcome }) => {
       const fence = { id, leaseToken };
       let settled: SettledRow | undefined;
       let dueAt: number | null = null;
       switch (outcome.kind) {
         case 'completed':
-          // A handler that returns nothing reports `undefined`; it is stored as no result.
-          settled = this.settleWith(SQL.JOB_SETTLE_COMPLETED, { ...fence, result: jsonOrNull(outcome.result ?? null), now });
-          break;
+          // Written above; a job settled twice in one batch is applied once.
+          return { id, applied: completed.delete(id) };
         case 'retry':
           dueAt = outcome.runAt.getTime();
           settled = this.settleWith(SQL.JOB_SETTLE_RETRY, { ...fence, error: JSON.stringify(outcome.error), runAt: dueAt });
@@ -566,6 +572,19 @@ export class SqliteStore implements Store {
       return { id, applied: settled !== undefined };
     });
     return { results, dueQueues };
+  }
+
+  /** completeJobs writes every `completed` outcome of a batch in one statement; returns the ids it applied to. */
+  private completeJobs(settles: JobSettle[], now: number): Set<string> {
+    const completions = settles.flatMap(({ id, leaseToken, outcome }) =>
+      // A handler that returns nothing reports `undefined`; it is stored as no result.
+      outcome.kind === 'completed' ? [{ id, leaseToken, result: outcome.result ?? undefined }] : [],
+    );
+    if (completions.length === 0) return new Set();
+    const rows = this.statement(SQL.JOB_SETTLE_COMPLETED_MANY).all({ settles: JSON.stringify(completions), now }) as {
+      id: string;
+    }[];
+    return new Set(rows.map((row) => row.id));
   }
 
   private settleWith(sql: string, bindings: Record<string, unknown>): SettledRow | undefined {
