@@ -156,7 +156,10 @@ WHERE dedup_key = ANY($1::text[]) AND dedup_key IS NOT NULL AND status IN ${LIVE
  * order with FOR UPDATE SKIP LOCKED, skipping jobs whose concurrency key looks full; the
  * merged best `limit` become candidates. Jobs without a key are started here; jobs with a
  * key go through claim_keyed (advisory lock per key, recount, start) and only when there
- * are any, so the common path never calls it. Always returns one row at least: the first
+ * are any, so the common path never calls it. The claim commits without waiting for its WAL flush
+ * (synchronous_commit off for this transaction): it is on the path from enqueue to start,
+ * and a claim lost in a server crash only puts the job back to waiting, where it runs again
+ * (at least once, as after any crash; the lost lease token fences the old attempt's writes). Always returns one row at least: the first
  * column counts keyed candidates that claim_keyed turned down (the caller may try again
  * for the rest of its limit), the job columns are null when nothing was claimed.
  * $1 queues (text[], distinct), $2 now (timestamptz), $3 limit (int), $4 worker id (text),
@@ -207,7 +210,8 @@ keyed AS (
 SELECT outcome.keyed_refused, started.*
 FROM (
   SELECT (SELECT count(*) FROM candidates WHERE concurrency_key IS NOT NULL)::int
-    - (SELECT count(*) FROM keyed)::int AS keyed_refused
+    - (SELECT count(*) FROM keyed)::int AS keyed_refused,
+    set_config('synchronous_commit', 'off', true) AS async_commit
 ) outcome
 LEFT JOIN (
   SELECT ${claimedColumns} FROM claimed
