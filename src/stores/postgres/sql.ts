@@ -257,18 +257,35 @@ RETURNING i.index`,
 }
 
 /**
- * renewLeases extends held leases to now + lease length, fenced by token.
+ * renewLeases extends held leases to now + lease length, fenced by token. It never waits
+ * for a row lock: a job whose row another transaction holds (its settle being written, a
+ * cancel request) is skipped this time and renewed at the next heartbeat, still reported
+ * as held from the statement's snapshot. Because renewal never waits, it cannot deadlock
+ * with a settle batch that locks the same rows in another order.
  * $1 ids (uuid[]), $2 lease tokens (uuid[]), $3 now (timestamptz), $4 lease length in ms
  * (double precision). Returns the index (1-based) and cancel flag of every held lease.
  */
 export function renewLeases(schema: string): Statement {
+  const s = quote(schema);
   return {
     name: `jobyard:${schema}:renew`,
-    text: `UPDATE ${quote(schema)}.jobs j
-SET lease_expires_at = $3::timestamptz + $4::double precision * interval '1 millisecond'
-FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS i(id, lease_token, index)
-WHERE j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
-RETURNING i.index::int AS index, j.cancel_requested`,
+    text: `WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS i(id, lease_token, index)
+),
+held AS (
+  SELECT i.index, j.id, j.cancel_requested FROM input i
+  JOIN ${s}.jobs j ON j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+),
+lockable AS (
+  SELECT j.id, j.lease_token FROM input i
+  JOIN ${s}.jobs j ON j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+  FOR UPDATE OF j SKIP LOCKED
+),
+renewed AS (
+  UPDATE ${s}.jobs j SET lease_expires_at = $3::timestamptz + $4::double precision * interval '1 millisecond'
+  FROM lockable l WHERE j.id = l.id AND j.lease_token = l.lease_token AND j.status = 'running'
+)
+SELECT held.index::int AS index, held.cancel_requested FROM held`,
   };
 }
 
