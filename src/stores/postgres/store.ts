@@ -196,14 +196,14 @@ export class PostgresStore implements Store {
       this.connectionConfig = { ...(resolved.pool.options as pg.ClientConfig), ...applicationName };
     } else {
       this.connectionConfig = { connectionString: resolved.connectionString, ...applicationName };
-      this.pool = new pg.Pool({ ...this.connectionConfig, max: resolved.poolMax });
-      this.ownsPool = true;
       // Queue statements are short; once the jobs table is large the planner's estimates pass
       // jit_above_cost and JIT compiling costs ~80 ms per claim (bench/RESULTS.md). Set per
       // session rather than as a startup option, which poolers such as PgBouncer refuse.
-      this.pool.on('connect', (client) => {
-        client.query(sql.disableJit.text).catch(this.ignorePoolError);
-      });
+      const onConnect = async (client: pg.ClientBase) => {
+        await client.query(sql.disableJit.text).catch(this.ignorePoolError);
+      };
+      this.pool = new pg.Pool({ ...this.connectionConfig, max: resolved.poolMax, onConnect });
+      this.ownsPool = true;
     }
     this.pool.on('error', this.ignorePoolError);
   }
