@@ -137,7 +137,12 @@ export class Scheduler {
     return this.mustUpdate(id, { paused: false, nextRunAt: firstFireTime(existing.trigger, now) });
   }
 
-  /** runScheduleNow enqueues one job of the schedule now (fire time = now), within its max instances; nextRunAt is unchanged. */
+  /**
+   * runScheduleNow enqueues one job of the schedule now (fire time = now), within its max
+   * instances; nextRunAt is unchanged. It is recorded as a manual run (`manual: true`), beside
+   * any fire time of the trigger at the same instant; `fire` is null only when a manual run was
+   * already recorded at this very millisecond.
+   */
   async runScheduleNow(id: string): Promise<ScheduleRun> {
     const schedule = await this.mustGet(id);
     const now = this.clock.now();

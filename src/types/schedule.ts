@@ -66,6 +66,12 @@ export type ScheduleFireOutcome = 'enqueued' | 'missed' | 'skipped';
 export interface ScheduleFire {
   scheduleId: string;
   fireAt: Date;
+  /**
+   * A manual run (runScheduleNow, fire time = the moment it was asked for). It is recorded
+   * beside the trigger's fire times, so a run now at the instant of a due fire time does not
+   * take that fire time's place.
+   */
+  manual: boolean;
   outcome: ScheduleFireOutcome;
   /** The enqueued job, for `enqueued`. */
   jobId: string | null;

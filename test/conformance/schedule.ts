@@ -50,6 +50,11 @@ function fireNext(store: Store, schedule: Schedule, fireAt: Date, fires: Schedul
   });
 }
 
+/** runNow records a manual run at `fireAt` (no compare-and-set), as runScheduleNow does. */
+function runNow(store: Store, schedule: Schedule, fireAt: Date) {
+  return store.scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(fireAt)], now: fireAt });
+}
+
 export function scheduleSuite(makeStore: MakeStore): void {
   const store = useFreshStore(makeStore);
 
@@ -136,8 +141,8 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.equal(job.task, 'test.task');
     assert.equal(job.metadata[SCHEDULE_ID_METADATA_KEY], schedule.id, 'the job names its schedule');
     assert.deepEqual(
-      result.fires.map(({ fireAt, outcome, jobId, reason }) => ({ fireAt, outcome, jobId, reason })),
-      [{ fireAt: START, outcome: 'enqueued', jobId: job.id, reason: null }],
+      result.fires.map(({ fireAt, manual, outcome, jobId, reason }) => ({ fireAt, manual, outcome, jobId, reason })),
+      [{ fireAt: START, manual: false, outcome: 'enqueued', jobId: job.id, reason: null }],
     );
     const stored = await store().scheduleGet({ id: schedule.id });
     assert.deepEqual(stored?.nextRunAt, later(START, MINUTE));
@@ -162,16 +167,38 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.deepEqual(await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 }), []);
   });
 
-  it('records a fire time at most once, even without compare-and-set (run now)', async () => {
+  it('records a manual run at most once per instant, leaving nextRunAt', async () => {
     const schedule = await insertSchedule(store());
-    const runNow = () =>
-      store().scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(START)], now: START });
-    const first = await runNow();
-    const second = await runNow();
-    assert.deepEqual([first.applied, first.jobs.length], [true, 1]);
+    const first = await runNow(store(), schedule, START);
+    const second = await runNow(store(), schedule, START);
+    assert.deepEqual([first.applied, first.jobs.length, first.fires[0]?.manual], [true, 1, true]);
     assert.deepEqual([second.applied, second.jobs.length, second.fires.length], [true, 0, 0]);
     assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.nextRunAt, START, 'run now leaves nextRunAt');
   });
+
+  for (const order of ['fire time first', 'manual run first']) {
+    it(`records a manual run and a fire time of the same instant side by side (${order})`, async () => {
+      const schedule = await insertSchedule(store());
+      const fire = () => fireNext(store(), schedule, START);
+      const manual = () => runNow(store(), schedule, START);
+      const results = order === 'fire time first' ? [await fire(), await manual()] : [await manual(), await fire()];
+      assert.ok(results.every((result) => result.applied && result.jobs.length === 1));
+      const history = await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 });
+      assert.deepEqual(
+        history.map(({ fireAt, manual, outcome }) => ({ fireAt, manual, outcome })),
+        [
+          { fireAt: START, manual: false, outcome: 'enqueued' },
+          { fireAt: START, manual: true, outcome: 'enqueued' },
+        ],
+        'both recorded, the fire time of the trigger first',
+      );
+      assert.deepEqual(
+        (await store().queueStats()).map(({ count }) => count),
+        [2],
+      );
+      assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.nextRunAt, later(START, MINUTE));
+    });
+  }
 
   it('records missed and skipped fires with their reasons, latest first in history', async () => {
     const schedule = await insertSchedule(store());

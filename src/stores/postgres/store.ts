@@ -513,6 +513,8 @@ export class PostgresStore implements Store {
         const inserted = await execute<ScheduleFireRow>(client, this.statements.scheduleFire, [
           scheduleId,
           fire.fireAt,
+          // A call without compare-and-set is a manual run: it has its own key beside the fire times.
+          advance === null,
           record.outcome,
           record.jobId,
           record.reason,
@@ -798,6 +800,7 @@ interface ScheduleRow {
 interface ScheduleFireRow {
   schedule_id: string;
   fire_at: Date;
+  manual: boolean;
   outcome: ScheduleFireOutcome;
   job_id: string | null;
   reason: string | null;
@@ -847,6 +850,7 @@ function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
   return {
     scheduleId: row.schedule_id,
     fireAt: row.fire_at,
+    manual: row.manual,
     outcome: row.outcome,
     jobId: row.job_id,
     reason: row.reason,

@@ -268,11 +268,14 @@ export const SCHEDULE_SET_LAST_RUN = `
 UPDATE jobyard_schedules SET last_run_at = max(coalesce(last_run_at, @lastRunAt), @lastRunAt)
 WHERE id = @id`;
 
-/** Records a fire time unless it already has a row; returns the row when recorded. @scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt. */
+/**
+ * Records a fire time (or a manual run, @manual = 1) unless it already has a row; returns the
+ * row when recorded. @scheduleId, @fireAt, @manual, @outcome, @jobId, @reason, @recordedAt.
+ */
 export const SCHEDULE_FIRE_INSERT = `
-INSERT INTO jobyard_schedule_fires (schedule_id, fire_at, outcome, job_id, reason, recorded_at)
-VALUES (@scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt)
-ON CONFLICT (schedule_id, fire_at) DO NOTHING
+INSERT INTO jobyard_schedule_fires (schedule_id, fire_at, manual, outcome, job_id, reason, recorded_at)
+VALUES (@scheduleId, @fireAt, @manual, @outcome, @jobId, @reason, @recordedAt)
+ON CONFLICT (schedule_id, fire_at, manual) DO NOTHING
 RETURNING *`;
 
 /** Counts a schedule's live jobs (waiting or running), by the mark in their metadata. @scheduleId. */
@@ -281,9 +284,9 @@ SELECT count(*) AS count FROM jobyard_jobs
 WHERE json_extract(metadata, '$.jobyardScheduleId') = @scheduleId
   AND status IN ('scheduled', 'available', 'running', 'retryable')`;
 
-/** Lists a schedule's fire records, latest first. @scheduleId, @limit. */
+/** Lists a schedule's fire records, latest first (at one instant the trigger's before the manual run). @scheduleId, @limit. */
 export const SCHEDULE_HISTORY = `
 SELECT * FROM jobyard_schedule_fires
 WHERE schedule_id = @scheduleId
-ORDER BY fire_at DESC
+ORDER BY fire_at DESC, manual
 LIMIT @limit`;

@@ -145,6 +145,7 @@ interface ScheduleRow {
 interface ScheduleFireRow {
   schedule_id: string;
   fire_at: number;
+  manual: number;
   outcome: ScheduleFireOutcome;
   job_id: string | null;
   reason: string | null;
@@ -621,6 +622,8 @@ export class SqliteStore implements Store {
       maxInstances = moved.max_instances;
     }
     const recordedAt = params.now.getTime();
+    // A call without compare-and-set is a manual run: it has its own key beside the fire times.
+    const manual = advance === null ? 1 : 0;
     const fires: ScheduleFire[] = [];
     const jobs: Job[] = [];
     let lastRunAt: number | null = null;
@@ -635,7 +638,7 @@ export class SqliteStore implements Store {
             ? { outcome: 'skipped', jobId: null, reason: maxInstancesReason(maxInstances) }
             : { outcome: 'enqueued', jobId: fire.job.id, reason: null };
       }
-      const inserted = this.statement(SQL.SCHEDULE_FIRE_INSERT).get({ scheduleId, fireAt, ...record, recordedAt }) as
+      const inserted = this.statement(SQL.SCHEDULE_FIRE_INSERT).get({ scheduleId, fireAt, manual, ...record, recordedAt }) as
         | ScheduleFireRow
         | undefined;
       if (inserted === undefined) continue;
@@ -766,6 +769,7 @@ function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
   return {
     scheduleId: row.schedule_id,
     fireAt: new Date(row.fire_at),
+    manual: row.manual === 1,
     outcome: row.outcome,
     jobId: row.job_id,
     reason: row.reason,

@@ -216,6 +216,34 @@ export function exerciseScheduler(name: string, makeStore: MakeStore): void {
       await assert.rejects(scheduler.runScheduleNow('hourly-trends'), ScheduleNotFoundError);
     });
 
+    it('records a run now at the instant of a due fire time beside that fire time, in either order', async () => {
+      const scheduler = newScheduler();
+      clock.set('2026-01-01T00:00:30Z');
+      await scheduler.schedule('run-first', { ...EVERY_MINUTE, maxInstances: 2 });
+      await scheduler.schedule('tick-first', { ...EVERY_MINUTE, maxInstances: 1 });
+      clock.set('2026-01-01T00:01:00Z');
+      const manual = await scheduler.runScheduleNow('run-first');
+      assert.equal(manual.fire?.manual, true);
+      assert.equal((await scheduler.tick()).length, 2, 'the due fire time of both schedules runs');
+      const late = await scheduler.runScheduleNow('tick-first');
+      assert.equal(late.job, null);
+      const summary = async (id: string) =>
+        (await scheduler.scheduleHistory(id)).map((fire) => [fire.fireAt.toISOString(), fire.manual, fire.outcome, fire.reason]);
+      assert.deepEqual(await summary('run-first'), [
+        ['2026-01-01T00:01:00.000Z', false, 'enqueued', null],
+        ['2026-01-01T00:01:00.000Z', true, 'enqueued', null],
+      ]);
+      assert.deepEqual(
+        await summary('tick-first'),
+        [
+          ['2026-01-01T00:01:00.000Z', false, 'enqueued', null],
+          ['2026-01-01T00:01:00.000Z', true, 'skipped', 'max instances reached (1 live)'],
+        ],
+        'the manual run is recorded even when max instances turns it down',
+      );
+      assert.equal(await jobCount(), 3);
+    });
+
     it('runs the fire loop in the background from start() until stop()', async () => {
       const scheduler = newScheduler({ pollIntervalMs: 10 });
       clock.set('2026-01-01T00:00:30Z');
