@@ -139,8 +139,12 @@ export interface Store {
    * - A fire with a job enqueues it, its metadata marked with the schedule id under
    *   SCHEDULE_ID_METADATA_KEY, unless the schedule already has `maxInstances` live jobs
    *   (waiting or running jobs so marked, counting those enqueued by earlier fires of this
-   *   call): then it is recorded `skipped` with the reason, and no job is inserted. A fire without a job
-   *   is recorded with its given outcome and reason.
+   *   call): then it is recorded `skipped` with maxInstancesReason, and no job is inserted.
+   * - When the job's dedup key is held by a live job (any job, this schedule's or not,
+   *   including one enqueued by an earlier fire of this call), nothing is inserted either: the
+   *   fire is recorded `skipped` with dedupKeyHeldReason and `jobId` = the live job's id. It
+   *   is not `enqueued`: that fire time produced no run of its own.
+   * - A fire without a job is recorded with its given outcome and reason.
    * - lastRunAt becomes the latest fireAt that enqueued a job.
    *
    * `applied` is false also when no schedule has the id. The result lists the recorded
@@ -163,6 +167,11 @@ export function scheduledJob(job: JobInsert, scheduleId: string): JobInsert {
 /** maxInstancesReason is the history reason every store gives a fire skipped by max instances. */
 export function maxInstancesReason(maxInstances: number): string {
   return `max instances reached (${maxInstances} live)`;
+}
+
+/** dedupKeyHeldReason is the history reason every store gives a fire skipped because a live job holds its dedup key. */
+export function dedupKeyHeldReason(dedupKey: string, liveJobId: string): string {
+  return `dedup key ${JSON.stringify(dedupKey)} held by live job ${liveJobId}`;
 }
 
 /** SchedulePatch holds the schedule fields an update may change. */

@@ -73,7 +73,10 @@ export interface ScheduleFire {
    */
   manual: boolean;
   outcome: ScheduleFireOutcome;
-  /** The enqueued job, for `enqueued`. */
+  /**
+   * The enqueued job, for `enqueued`; for a fire `skipped` because a live job held the dedup
+   * key of its job options, that live job. Null otherwise.
+   */
   jobId: string | null;
   /** Why a fire time was `missed` or `skipped`. */
   reason: string | null;

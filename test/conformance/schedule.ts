@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { SCHEDULE_ID_METADATA_KEY, type ScheduleFireInput, type Store } from '../../src/store/index.js';
 import type { Schedule } from '../../src/types/index.js';
-import { claimOne, later, type MakeStore, mustGet, newJob, settle, useFreshStore } from './fixtures.js';
+import { claimOne, insertJob, later, type MakeStore, mustGet, newJob, settle, useFreshStore } from './fixtures.js';
 
 const START = new Date('2026-03-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -48,6 +48,11 @@ function fireNext(store: Store, schedule: Schedule, fireAt: Date, fires: Schedul
     fires,
     now: fireAt,
   });
+}
+
+/** keyedFire is a fire whose job carries the dedup key 'sync'. */
+function keyedFire(fireAt: Date): ScheduleFireInput {
+  return { fireAt, job: newJob(fireAt, { task: 'test.task', dedupKey: 'sync' }) };
 }
 
 /** runNow records a manual run at `fireAt` (no compare-and-set), as runScheduleNow does. */
@@ -243,6 +248,63 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.deepEqual(
       next.fires.map((fire) => fire.outcome),
       ['enqueued', 'skipped'],
+    );
+  });
+
+  it('records a fire whose dedup key a live job holds as skipped, naming that job, and enqueues once the key is free', async () => {
+    const schedule = await insertSchedule(store());
+    const holder = await insertJob(store(), START, { dedupKey: 'sync' });
+    const held = await fireNext(store(), schedule, START, [keyedFire(START)]);
+    assert.equal(held.applied, true);
+    assert.deepEqual(held.jobs, [], 'no job inserted');
+    assert.deepEqual(
+      held.fires.map(({ outcome, jobId, reason }) => ({ outcome, jobId, reason })),
+      [{ outcome: 'skipped', jobId: holder.id, reason: `dedup key "sync" held by live job ${holder.id}` }],
+    );
+    assert.deepEqual(await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 }), held.fires);
+    const stored = await store().scheduleGet({ id: schedule.id });
+    assert.deepEqual([stored?.nextRunAt, stored?.lastRunAt], [later(START, MINUTE), null], 'advanced, but no run');
+    assert.deepEqual(
+      (await store().queueStats()).map(({ count }) => count),
+      [1],
+    );
+    // The holder completes: its key is free again.
+    const running = await claimOne(store(), START);
+    assert.equal(await settle(store(), running, { kind: 'completed', result: null }, START), true);
+    const free = await fireNext(store(), schedule, later(START, MINUTE), [keyedFire(later(START, MINUTE))]);
+    assert.equal(free.jobs.length, 1);
+    assert.deepEqual(
+      free.fires.map(({ outcome, jobId }) => ({ outcome, jobId })),
+      [{ outcome: 'enqueued', jobId: free.jobs[0]?.id }],
+    );
+  });
+
+  it('skips the later of two fires of one call that share a dedup key, and a manual run while it is held', async () => {
+    const schedule = await insertSchedule(store(), { coalesce: false });
+    const result = await fireNext(store(), schedule, START, [keyedFire(START), keyedFire(later(START, MINUTE))]);
+    const [job] = result.jobs;
+    assert.ok(job && result.jobs.length === 1);
+    assert.deepEqual(
+      result.fires.map(({ outcome, jobId }) => ({ outcome, jobId })),
+      [
+        { outcome: 'enqueued', jobId: job.id },
+        { outcome: 'skipped', jobId: job.id },
+      ],
+    );
+    const manual = await store().scheduleFire({
+      scheduleId: schedule.id,
+      advance: null,
+      fires: [keyedFire(later(START, 2 * MINUTE))],
+      now: later(START, 2 * MINUTE),
+    });
+    assert.deepEqual(
+      manual.fires.map(({ manual, outcome, jobId, reason }) => ({ manual, outcome, jobId, reason })),
+      [{ manual: true, outcome: 'skipped', jobId: job.id, reason: `dedup key "sync" held by live job ${job.id}` }],
+    );
+    assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.lastRunAt, START);
+    assert.deepEqual(
+      (await store().queueStats()).map(({ count }) => count),
+      [1],
     );
   });
 }

@@ -546,6 +546,20 @@ RETURNING ${SCHEDULE_FIRE_COLUMNS}`,
 }
 
 /**
+ * skipScheduleFire turns a fire recorded as enqueued into a skip whose job was not inserted
+ * (a live job holds its dedup key); returns the row. $1 schedule id, $2 fire_at, $3 manual,
+ * $4 the live job's id, $5 reason.
+ */
+export function skipScheduleFire(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedule-skip`,
+    text: `UPDATE ${quote(schema)}.schedule_fires SET outcome = 'skipped', job_id = $4::uuid, reason = $5
+WHERE schedule_id = $1 AND fire_at = $2 AND manual = $3
+RETURNING ${SCHEDULE_FIRE_COLUMNS}`,
+  };
+}
+
+/**
  * countLiveScheduleJobs counts a schedule's live jobs by the mark in their metadata (the
  * predicate repeats jobs_live_schedule_idx's). $1 schedule id.
  */

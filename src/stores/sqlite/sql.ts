@@ -278,6 +278,15 @@ VALUES (@scheduleId, @fireAt, @manual, @outcome, @jobId, @reason, @recordedAt)
 ON CONFLICT (schedule_id, fire_at, manual) DO NOTHING
 RETURNING *`;
 
+/**
+ * Turns a fire recorded as enqueued into a skip whose job was not inserted (a live job holds
+ * its dedup key); returns the row. @scheduleId, @fireAt, @manual, @jobId, @reason.
+ */
+export const SCHEDULE_FIRE_SKIP = `
+UPDATE jobyard_schedule_fires SET outcome = 'skipped', job_id = @jobId, reason = @reason
+WHERE schedule_id = @scheduleId AND fire_at = @fireAt AND manual = @manual
+RETURNING *`;
+
 /** Counts a schedule's live jobs (waiting or running), by the mark in their metadata. @scheduleId. */
 export const SCHEDULE_LIVE_JOBS = `
 SELECT count(*) AS count FROM jobyard_jobs
