@@ -3,8 +3,9 @@ import type { Job, JobErrorRecord } from '../types/index.js';
 
 /**
  * JobyardEvents are the in-process events of a client: state changes of jobs this process
- * enqueued or ran, and errors of its background services. Events from other processes are
- * not included (the service streams those).
+ * enqueued or ran, schedule fires its Scheduler recorded, and errors of its background
+ * services. Events from other processes are not included (the service streams those): of
+ * several schedulers, only the one that recorded a fire time emits its event.
  */
 export interface JobyardEvents {
   'job:enqueued': { job: Job; created: boolean };
@@ -21,7 +22,16 @@ export interface JobyardEvents {
   'job:stale': { job: Job; action: string };
   /** A job whose worker's lease expired was put back or failed by the rescuer. */
   'job:rescued': { job: Job };
-  /** A background service (worker loop, rescuer, listener) hit an error; it carries on. */
+  /** A schedule's fire time, or a manual run (runScheduleNow), enqueued `job`. */
+  'schedule:fired': { scheduleId: string; fireAt: Date; manual: boolean; job: Job };
+  /** A fire time came more than the schedule's misfireGraceMs late and did not run. */
+  'schedule:missed': { scheduleId: string; fireAt: Date; reason: string };
+  /**
+   * A fire time, or a manual run, did not run: coalesced into a later one, max instances
+   * reached, its dedup key held by the live job `jobId`, or its job no longer valid.
+   */
+  'schedule:skipped': { scheduleId: string; fireAt: Date; manual: boolean; reason: string; jobId: string | null };
+  /** A background service (worker loop, rescuer, listener, scheduler) hit an error; it carries on. */
   error: { error: unknown; service: string };
 }
 

@@ -2,7 +2,7 @@ import type { Jobyard } from '../core/index.js';
 import { PeriodicLoop } from '../core/periodic-loop.js';
 import { OptionChecker } from '../core/validation.js';
 import { ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
-import type { ScheduleFireInput, SchedulePatch, Store } from '../store/index.js';
+import type { ScheduleFireInput, ScheduleFireResult, SchedulePatch, Store } from '../store/index.js';
 import type { Clock, Job, Schedule, ScheduleFire } from '../types/index.js';
 import { type ResolvedScheduleDefinition, resolveScheduleDefinition, type ScheduleDefinition } from './definition.js';
 import { planFires } from './misfire.js';
@@ -33,6 +33,8 @@ export type SchedulePatchInput = Partial<Omit<ScheduleDefinition, 'task' | 'paus
  * is enqueued exactly once (the store's compare-and-set on nextRunAt plus a unique fire
  * record), with no leader. The jobs themselves are delivered at least once, like any job.
  * A failing job never stops the scheduler; errors of the fire loop are logged and retried.
+ * The fires this scheduler records are emitted on the client's events (`schedule:fired`,
+ * `schedule:missed`, `schedule:skipped`); fires recorded by other processes are not.
  */
 export class Scheduler {
   private readonly store: Store;
@@ -137,14 +139,19 @@ export class Scheduler {
     return this.mustUpdate(id, { paused: false, nextRunAt: firstFireTime(existing.trigger, now) });
   }
 
-  /** runScheduleNow enqueues one job of the schedule now (fire time = now), within its max instances; nextRunAt is unchanged. */
+  /**
+   * runScheduleNow enqueues one job of the schedule now (fire time = now), within its max
+   * instances; nextRunAt is unchanged. It is recorded as a manual run (`manual: true`), beside
+   * any fire time of the trigger at the same instant; `fire` is null only when a manual run was
+   * already recorded at this very millisecond.
+   */
   async runScheduleNow(id: string): Promise<ScheduleRun> {
     const schedule = await this.mustGet(id);
     const now = this.clock.now();
     const job = await this.buildJob(schedule, now);
     const result = await this.store.scheduleFire({ scheduleId: id, advance: null, fires: [{ fireAt: now, job }], now });
     if (!result.applied) throw new ScheduleNotFoundError(id);
-    this.afterFire(result.jobs);
+    this.afterFire(result);
     return { fire: result.fires[0] ?? null, job: result.jobs[0] ?? null };
   }
 
@@ -213,7 +220,7 @@ export class Scheduler {
         'schedule fire times not run (see scheduleHistory)',
       );
     }
-    this.afterFire(result.jobs);
+    this.afterFire(result);
     return result.jobs;
   }
 
@@ -223,8 +230,18 @@ export class Scheduler {
     return this.client.buildJobInsert(schedule.task, schedule.payload, { ...schedule.jobOptions, runAt });
   }
 
-  private afterFire(jobs: Job[]): void {
+  /** afterFire wakes this process's workers for the new jobs and emits an event per fire this process recorded. */
+  private afterFire({ fires, jobs }: ScheduleFireResult): void {
     for (const queue of new Set(jobs.map((job) => job.queue))) this.client.wakeWorkers(queue);
+    const jobsById = new Map(jobs.map((job) => [job.id, job]));
+    const { events } = this.client;
+    for (const { scheduleId, fireAt, manual, outcome, jobId, reason } of fires) {
+      const job = jobId === null ? undefined : jobsById.get(jobId);
+      if (outcome === 'enqueued' && job) events.emit('schedule:fired', { scheduleId, fireAt, manual, job });
+      else if (outcome === 'missed') events.emit('schedule:missed', { scheduleId, fireAt, reason: reason ?? '' });
+      else if (outcome === 'skipped')
+        events.emit('schedule:skipped', { scheduleId, fireAt, manual, reason: reason ?? '', jobId });
+    }
   }
 
   /** resolve validates a definition, including that its task and job options make a valid job. */

@@ -130,14 +130,21 @@ export interface Store {
    * - With `advance`, it first moves nextRunAt from `advance.from` to `advance.to` only if
    *   nextRunAt still equals `advance.from` (compare-and-set): of many processes firing the
    *   same fire time, exactly one wins; the others get `applied: false` and nothing is
-   *   written. Without `advance` (run now) nextRunAt is left alone.
-   * - Each fire becomes one history row, unique on (schedule id, fireAt): a fire time that
-   *   already has a row is left out (not recorded again, no job).
+   *   written. Without `advance` the call is a manual run (run now): nextRunAt is left alone
+   *   and its fires are recorded with `manual: true`.
+   * - Each fire becomes one history row, unique on (schedule id, fireAt, manual): a fire time
+   *   that already has a row is left out (not recorded again, no job). A manual run at the
+   *   instant of a fire time of the trigger is recorded beside it, and neither replaces the
+   *   other.
    * - A fire with a job enqueues it, its metadata marked with the schedule id under
    *   SCHEDULE_ID_METADATA_KEY, unless the schedule already has `maxInstances` live jobs
    *   (waiting or running jobs so marked, counting those enqueued by earlier fires of this
-   *   call): then it is recorded `skipped` with the reason, and no job is inserted. A fire without a job
-   *   is recorded with its given outcome and reason.
+   *   call): then it is recorded `skipped` with maxInstancesReason, and no job is inserted.
+   * - When the job's dedup key is held by a live job (any job, this schedule's or not,
+   *   including one enqueued by an earlier fire of this call), nothing is inserted either: the
+   *   fire is recorded `skipped` with dedupKeyHeldReason and `jobId` = the live job's id. It
+   *   is not `enqueued`: that fire time produced no run of its own.
+   * - A fire without a job is recorded with its given outcome and reason.
    * - lastRunAt becomes the latest fireAt that enqueued a job.
    *
    * `applied` is false also when no schedule has the id. The result lists the recorded
@@ -145,7 +152,7 @@ export interface Store {
    */
   scheduleFire(params: ScheduleFireParams): Promise<ScheduleFireResult>;
 
-  /** scheduleHistory lists a schedule's fire records, latest fire time first. */
+  /** scheduleHistory lists a schedule's fire records, latest fire time first (at one instant the trigger's before the manual run). */
   scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
 }
 
@@ -160,6 +167,11 @@ export function scheduledJob(job: JobInsert, scheduleId: string): JobInsert {
 /** maxInstancesReason is the history reason every store gives a fire skipped by max instances. */
 export function maxInstancesReason(maxInstances: number): string {
   return `max instances reached (${maxInstances} live)`;
+}
+
+/** dedupKeyHeldReason is the history reason every store gives a fire skipped because a live job holds its dedup key. */
+export function dedupKeyHeldReason(dedupKey: string, liveJobId: string): string {
+  return `dedup key ${JSON.stringify(dedupKey)} held by live job ${liveJobId}`;
 }
 
 /** SchedulePatch holds the schedule fields an update may change. */
@@ -188,7 +200,7 @@ export type ScheduleFireInput =
 
 export interface ScheduleFireParams {
   scheduleId: string;
-  /** Compare-and-set of nextRunAt; null to leave it unchanged (run now). */
+  /** Compare-and-set of nextRunAt; null for a manual run (run now), which leaves it unchanged. */
   advance: { from: Date; to: Date | null } | null;
   fires: ScheduleFireInput[];
   now: Date;

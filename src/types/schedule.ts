@@ -66,8 +66,17 @@ export type ScheduleFireOutcome = 'enqueued' | 'missed' | 'skipped';
 export interface ScheduleFire {
   scheduleId: string;
   fireAt: Date;
+  /**
+   * A manual run (runScheduleNow, fire time = the moment it was asked for). It is recorded
+   * beside the trigger's fire times, so a run now at the instant of a due fire time does not
+   * take that fire time's place.
+   */
+  manual: boolean;
   outcome: ScheduleFireOutcome;
-  /** The enqueued job, for `enqueued`. */
+  /**
+   * The enqueued job, for `enqueued`; for a fire `skipped` because a live job held the dedup
+   * key of its job options, that live job. Null otherwise.
+   */
   jobId: string | null;
   /** Why a fire time was `missed` or `skipped`. */
   reason: string | null;

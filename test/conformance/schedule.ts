@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { SCHEDULE_ID_METADATA_KEY, type ScheduleFireInput, type Store } from '../../src/store/index.js';
 import type { Schedule } from '../../src/types/index.js';
-import { claimOne, later, type MakeStore, mustGet, newJob, settle, useFreshStore } from './fixtures.js';
+import { claimOne, insertJob, later, type MakeStore, mustGet, newJob, settle, useFreshStore } from './fixtures.js';
 
 const START = new Date('2026-03-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -48,6 +48,16 @@ function fireNext(store: Store, schedule: Schedule, fireAt: Date, fires: Schedul
     fires,
     now: fireAt,
   });
+}
+
+/** keyedFire is a fire whose job carries the dedup key 'sync'. */
+function keyedFire(fireAt: Date): ScheduleFireInput {
+  return { fireAt, job: newJob(fireAt, { task: 'test.task', dedupKey: 'sync' }) };
+}
+
+/** runNow records a manual run at `fireAt` (no compare-and-set), as runScheduleNow does. */
+function runNow(store: Store, schedule: Schedule, fireAt: Date) {
+  return store.scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(fireAt)], now: fireAt });
 }
 
 export function scheduleSuite(makeStore: MakeStore): void {
@@ -136,8 +146,8 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.equal(job.task, 'test.task');
     assert.equal(job.metadata[SCHEDULE_ID_METADATA_KEY], schedule.id, 'the job names its schedule');
     assert.deepEqual(
-      result.fires.map(({ fireAt, outcome, jobId, reason }) => ({ fireAt, outcome, jobId, reason })),
-      [{ fireAt: START, outcome: 'enqueued', jobId: job.id, reason: null }],
+      result.fires.map(({ fireAt, manual, outcome, jobId, reason }) => ({ fireAt, manual, outcome, jobId, reason })),
+      [{ fireAt: START, manual: false, outcome: 'enqueued', jobId: job.id, reason: null }],
     );
     const stored = await store().scheduleGet({ id: schedule.id });
     assert.deepEqual(stored?.nextRunAt, later(START, MINUTE));
@@ -162,16 +172,38 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.deepEqual(await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 }), []);
   });
 
-  it('records a fire time at most once, even without compare-and-set (run now)', async () => {
+  it('records a manual run at most once per instant, leaving nextRunAt', async () => {
     const schedule = await insertSchedule(store());
-    const runNow = () =>
-      store().scheduleFire({ scheduleId: schedule.id, advance: null, fires: [enqueueFire(START)], now: START });
-    const first = await runNow();
-    const second = await runNow();
-    assert.deepEqual([first.applied, first.jobs.length], [true, 1]);
+    const first = await runNow(store(), schedule, START);
+    const second = await runNow(store(), schedule, START);
+    assert.deepEqual([first.applied, first.jobs.length, first.fires[0]?.manual], [true, 1, true]);
     assert.deepEqual([second.applied, second.jobs.length, second.fires.length], [true, 0, 0]);
     assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.nextRunAt, START, 'run now leaves nextRunAt');
   });
+
+  for (const order of ['fire time first', 'manual run first']) {
+    it(`records a manual run and a fire time of the same instant side by side (${order})`, async () => {
+      const schedule = await insertSchedule(store());
+      const fire = () => fireNext(store(), schedule, START);
+      const manual = () => runNow(store(), schedule, START);
+      const results = order === 'fire time first' ? [await fire(), await manual()] : [await manual(), await fire()];
+      assert.ok(results.every((result) => result.applied && result.jobs.length === 1));
+      const history = await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 });
+      assert.deepEqual(
+        history.map(({ fireAt, manual, outcome }) => ({ fireAt, manual, outcome })),
+        [
+          { fireAt: START, manual: false, outcome: 'enqueued' },
+          { fireAt: START, manual: true, outcome: 'enqueued' },
+        ],
+        'both recorded, the fire time of the trigger first',
+      );
+      assert.deepEqual(
+        (await store().queueStats()).map(({ count }) => count),
+        [2],
+      );
+      assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.nextRunAt, later(START, MINUTE));
+    });
+  }
 
   it('records missed and skipped fires with their reasons, latest first in history', async () => {
     const schedule = await insertSchedule(store());
@@ -216,6 +248,63 @@ export function scheduleSuite(makeStore: MakeStore): void {
     assert.deepEqual(
       next.fires.map((fire) => fire.outcome),
       ['enqueued', 'skipped'],
+    );
+  });
+
+  it('records a fire whose dedup key a live job holds as skipped, naming that job, and enqueues once the key is free', async () => {
+    const schedule = await insertSchedule(store());
+    const holder = await insertJob(store(), START, { dedupKey: 'sync' });
+    const held = await fireNext(store(), schedule, START, [keyedFire(START)]);
+    assert.equal(held.applied, true);
+    assert.deepEqual(held.jobs, [], 'no job inserted');
+    assert.deepEqual(
+      held.fires.map(({ outcome, jobId, reason }) => ({ outcome, jobId, reason })),
+      [{ outcome: 'skipped', jobId: holder.id, reason: `dedup key "sync" held by live job ${holder.id}` }],
+    );
+    assert.deepEqual(await store().scheduleHistory({ scheduleId: schedule.id, limit: 10 }), held.fires);
+    const stored = await store().scheduleGet({ id: schedule.id });
+    assert.deepEqual([stored?.nextRunAt, stored?.lastRunAt], [later(START, MINUTE), null], 'advanced, but no run');
+    assert.deepEqual(
+      (await store().queueStats()).map(({ count }) => count),
+      [1],
+    );
+    // The holder completes: its key is free again.
+    const running = await claimOne(store(), START);
+    assert.equal(await settle(store(), running, { kind: 'completed', result: null }, START), true);
+    const free = await fireNext(store(), schedule, later(START, MINUTE), [keyedFire(later(START, MINUTE))]);
+    assert.equal(free.jobs.length, 1);
+    assert.deepEqual(
+      free.fires.map(({ outcome, jobId }) => ({ outcome, jobId })),
+      [{ outcome: 'enqueued', jobId: free.jobs[0]?.id }],
+    );
+  });
+
+  it('skips the later of two fires of one call that share a dedup key, and a manual run while it is held', async () => {
+    const schedule = await insertSchedule(store(), { coalesce: false });
+    const result = await fireNext(store(), schedule, START, [keyedFire(START), keyedFire(later(START, MINUTE))]);
+    const [job] = result.jobs;
+    assert.ok(job && result.jobs.length === 1);
+    assert.deepEqual(
+      result.fires.map(({ outcome, jobId }) => ({ outcome, jobId })),
+      [
+        { outcome: 'enqueued', jobId: job.id },
+        { outcome: 'skipped', jobId: job.id },
+      ],
+    );
+    const manual = await store().scheduleFire({
+      scheduleId: schedule.id,
+      advance: null,
+      fires: [keyedFire(later(START, 2 * MINUTE))],
+      now: later(START, 2 * MINUTE),
+    });
+    assert.deepEqual(
+      manual.fires.map(({ manual, outcome, jobId, reason }) => ({ manual, outcome, jobId, reason })),
+      [{ manual: true, outcome: 'skipped', jobId: job.id, reason: `dedup key "sync" held by live job ${job.id}` }],
+    );
+    assert.deepEqual((await store().scheduleGet({ id: schedule.id }))?.lastRunAt, START);
+    assert.deepEqual(
+      (await store().queueStats()).map(({ count }) => count),
+      [1],
     );
   });
 }

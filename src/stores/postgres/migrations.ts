@@ -49,6 +49,11 @@ export interface Migration {
  *    makes each fire time enqueue at most once; next_run_at is the compare-and-set token
  *    that lets exactly one process fire it. Max instances counts a schedule's live jobs,
  *    found by the schedule id scheduleFire writes into their metadata.
+ *
+ * 3. Manual runs (runScheduleNow) are keyed apart from the trigger's fire times: the fires'
+ *    primary key becomes (schedule, fire time, manual), so a run now at the instant of a due
+ *    fire time no longer collides with it. Rows recorded before cannot be told apart and
+ *    count as fire times of the trigger.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -177,6 +182,17 @@ CREATE TABLE ${s}.schedule_fires (
 );
 CREATE INDEX jobs_live_schedule_idx ON ${s}.jobs ((metadata->>'jobyardScheduleId'))
   WHERE status IN ${LIVE} AND metadata ? 'jobyardScheduleId';
+`;
+    },
+  },
+  {
+    version: 3,
+    name: 'manual_schedule_fires',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+ALTER TABLE ${s}.schedule_fires ADD COLUMN manual boolean NOT NULL DEFAULT false;
+ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY KEY (schedule_id, fire_at, manual);
 `;
     },
   },

@@ -552,17 +552,34 @@ export function setScheduleLastRun(schema: string): Statement {
   };
 }
 
+const SCHEDULE_FIRE_COLUMNS = 'schedule_id, fire_at, manual, outcome, job_id, reason, recorded_at';
+
 /**
- * insertScheduleFire records a fire time unless it already has a row; returns the row when
- * recorded. $1 schedule id, $2 fire_at, $3 outcome, $4 job id (uuid or null), $5 reason, $6 recorded_at.
+ * insertScheduleFire records a fire time (or a manual run) unless it already has a row;
+ * returns the row when recorded. $1 schedule id, $2 fire_at, $3 manual, $4 outcome, $5 job id
+ * (uuid or null), $6 reason, $7 recorded_at.
  */
 export function insertScheduleFire(schema: string): Statement {
   return {
     name: `jobyard:${schema}:schedule-fire`,
-    text: `INSERT INTO ${quote(schema)}.schedule_fires (schedule_id, fire_at, outcome, job_id, reason, recorded_at)
-VALUES ($1, $2, $3, $4::uuid, $5, $6)
-ON CONFLICT (schedule_id, fire_at) DO NOTHING
-RETURNING schedule_id, fire_at, outcome, job_id, reason, recorded_at`,
+    text: `INSERT INTO ${quote(schema)}.schedule_fires (${SCHEDULE_FIRE_COLUMNS})
+VALUES ($1, $2, $3, $4, $5::uuid, $6, $7)
+ON CONFLICT (schedule_id, fire_at, manual) DO NOTHING
+RETURNING ${SCHEDULE_FIRE_COLUMNS}`,
+  };
+}
+
+/**
+ * skipScheduleFire turns a fire recorded as enqueued into a skip whose job was not inserted
+ * (a live job holds its dedup key); returns the row. $1 schedule id, $2 fire_at, $3 manual,
+ * $4 the live job's id, $5 reason.
+ */
+export function skipScheduleFire(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:schedule-skip`,
+    text: `UPDATE ${quote(schema)}.schedule_fires SET outcome = 'skipped', job_id = $4::uuid, reason = $5
+WHERE schedule_id = $1 AND fire_at = $2 AND manual = $3
+RETURNING ${SCHEDULE_FIRE_COLUMNS}`,
   };
 }
 
@@ -578,10 +595,13 @@ WHERE metadata->>'jobyardScheduleId' = $1 AND status IN ${LIVE} AND metadata ? '
   };
 }
 
-/** selectScheduleFires lists a schedule's fire records, latest first. $1 schedule id, $2 limit. */
+/**
+ * selectScheduleFires lists a schedule's fire records, latest first (at one instant the
+ * trigger's before the manual run). $1 schedule id, $2 limit.
+ */
 export function selectScheduleFires(schema: string): Statement {
   return {
-    text: `SELECT schedule_id, fire_at, outcome, job_id, reason, recorded_at FROM ${quote(schema)}.schedule_fires
-WHERE schedule_id = $1 ORDER BY fire_at DESC LIMIT $2`,
+    text: `SELECT ${SCHEDULE_FIRE_COLUMNS} FROM ${quote(schema)}.schedule_fires
+WHERE schedule_id = $1 ORDER BY fire_at DESC, manual LIMIT $2`,
   };
 }

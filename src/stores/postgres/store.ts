@@ -23,7 +23,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { maxInstancesReason, scheduledJob } from '../../store/index.js';
+import { dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import {
   FINAL_STATUSES,
   type Job,
@@ -152,6 +152,7 @@ function buildStatements(schema: string) {
     scheduleAdvance: sql.advanceSchedule(schema),
     scheduleLastRun: sql.setScheduleLastRun(schema),
     scheduleFire: sql.insertScheduleFire(schema),
+    scheduleFireSkip: sql.skipScheduleFire(schema),
     scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
     scheduleHistory: sql.selectScheduleFires(schema),
   };
@@ -516,22 +517,30 @@ export class PostgresStore implements Store {
               ? { outcome: 'skipped', jobId: null, reason: maxInstancesReason(maxInstances) }
               : { outcome: 'enqueued', jobId: fire.job.id, reason: null };
         }
+        // A call without compare-and-set is a manual run: it has its own key beside the fire times.
+        const key = [scheduleId, fire.fireAt, advance === null];
         const inserted = await execute<ScheduleFireRow>(client, this.statements.scheduleFire, [
-          scheduleId,
-          fire.fireAt,
+          ...key,
           record.outcome,
           record.jobId,
           record.reason,
           now,
         ]);
-        const row = inserted.rows[0];
+        let row = inserted.rows[0];
         if (!row) continue;
-        recorded.push(toScheduleFire(row));
         if (record.outcome === 'enqueued' && fire.job !== null) {
-          const [result] = await this.jobInsertMany({ jobs: [scheduledJob(fire.job, scheduleId)], transaction: client });
-          if (result) jobs.push(result.job);
-          if (lastRunAt === null || fire.fireAt > lastRunAt) lastRunAt = fire.fireAt;
+          const inserts = await this.jobInsertMany({ jobs: [scheduledJob(fire.job, scheduleId)], transaction: client });
+          const { job, created } = inserts[0] as JobInsertResult;
+          if (created) {
+            jobs.push(job);
+            if (lastRunAt === null || fire.fireAt > lastRunAt) lastRunAt = fire.fireAt;
+          } else {
+            const reason = dedupKeyHeldReason(job.dedupKey ?? '', job.id);
+            const skipped = await execute<ScheduleFireRow>(client, this.statements.scheduleFireSkip, [...key, job.id, reason]);
+            row = skipped.rows[0] as ScheduleFireRow;
+          }
         }
+        recorded.push(toScheduleFire(row));
       }
       if (lastRunAt !== null) await execute(client, this.statements.scheduleLastRun, [scheduleId, lastRunAt]);
       return { applied: true, fires: recorded, jobs };
@@ -804,6 +813,7 @@ interface ScheduleRow {
 interface ScheduleFireRow {
   schedule_id: string;
   fire_at: Date;
+  manual: boolean;
   outcome: ScheduleFireOutcome;
   job_id: string | null;
   reason: string | null;
@@ -853,6 +863,7 @@ function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
   return {
     scheduleId: row.schedule_id,
     fireAt: row.fire_at,
+    manual: row.manual,
     outcome: row.outcome,
     jobId: row.job_id,
     reason: row.reason,

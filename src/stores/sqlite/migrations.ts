@@ -110,6 +110,30 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE status IN ('scheduled', 'available', 'running', 'retryable');
     `,
   },
+  {
+    version: 3,
+    name: 'manual_schedule_fires',
+    sql: `
+      -- A manual run (runScheduleNow) is keyed apart from the trigger's fire times, so a run
+      -- now at the instant of a due fire time no longer collides with it. SQLite cannot change
+      -- a primary key in place: the table is rebuilt. Rows recorded before this migration
+      -- cannot be told apart and count as fire times of the trigger.
+      CREATE TABLE jobyard_schedule_fires_v3 (
+        schedule_id TEXT    NOT NULL REFERENCES jobyard_schedules (id) ON DELETE CASCADE,
+        fire_at     INTEGER NOT NULL,
+        manual      INTEGER NOT NULL CHECK (manual IN (0, 1)),
+        outcome     TEXT    NOT NULL CHECK (outcome IN ('enqueued', 'missed', 'skipped')),
+        job_id      TEXT,
+        reason      TEXT,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (schedule_id, fire_at, manual)
+      ) STRICT;
+      INSERT INTO jobyard_schedule_fires_v3 (schedule_id, fire_at, manual, outcome, job_id, reason, recorded_at)
+        SELECT schedule_id, fire_at, 0, outcome, job_id, reason, recorded_at FROM jobyard_schedule_fires;
+      DROP TABLE jobyard_schedule_fires;
+      ALTER TABLE jobyard_schedule_fires_v3 RENAME TO jobyard_schedule_fires;
+    `,
+  },
 ];
 
 /** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */

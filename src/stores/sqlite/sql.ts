@@ -289,11 +289,23 @@ export const SCHEDULE_SET_LAST_RUN = `
 UPDATE jobyard_schedules SET last_run_at = max(coalesce(last_run_at, @lastRunAt), @lastRunAt)
 WHERE id = @id`;
 
-/** Records a fire time unless it already has a row; returns the row when recorded. @scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt. */
+/**
+ * Records a fire time (or a manual run, @manual = 1) unless it already has a row; returns the
+ * row when recorded. @scheduleId, @fireAt, @manual, @outcome, @jobId, @reason, @recordedAt.
+ */
 export const SCHEDULE_FIRE_INSERT = `
-INSERT INTO jobyard_schedule_fires (schedule_id, fire_at, outcome, job_id, reason, recorded_at)
-VALUES (@scheduleId, @fireAt, @outcome, @jobId, @reason, @recordedAt)
-ON CONFLICT (schedule_id, fire_at) DO NOTHING
+INSERT INTO jobyard_schedule_fires (schedule_id, fire_at, manual, outcome, job_id, reason, recorded_at)
+VALUES (@scheduleId, @fireAt, @manual, @outcome, @jobId, @reason, @recordedAt)
+ON CONFLICT (schedule_id, fire_at, manual) DO NOTHING
+RETURNING *`;
+
+/**
+ * Turns a fire recorded as enqueued into a skip whose job was not inserted (a live job holds
+ * its dedup key); returns the row. @scheduleId, @fireAt, @manual, @jobId, @reason.
+ */
+export const SCHEDULE_FIRE_SKIP = `
+UPDATE jobyard_schedule_fires SET outcome = 'skipped', job_id = @jobId, reason = @reason
+WHERE schedule_id = @scheduleId AND fire_at = @fireAt AND manual = @manual
 RETURNING *`;
 
 /** Counts a schedule's live jobs (waiting or running), by the mark in their metadata. @scheduleId. */
@@ -302,9 +314,9 @@ SELECT count(*) AS count FROM jobyard_jobs
 WHERE json_extract(metadata, '$.jobyardScheduleId') = @scheduleId
   AND status IN ('scheduled', 'available', 'running', 'retryable')`;
 
-/** Lists a schedule's fire records, latest first. @scheduleId, @limit. */
+/** Lists a schedule's fire records, latest first (at one instant the trigger's before the manual run). @scheduleId, @limit. */
 export const SCHEDULE_HISTORY = `
 SELECT * FROM jobyard_schedule_fires
 WHERE schedule_id = @scheduleId
-ORDER BY fire_at DESC
+ORDER BY fire_at DESC, manual
 LIMIT @limit`;

@@ -30,7 +30,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { maxInstancesReason, scheduledJob } from '../../store/index.js';
+import { dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import type {
   Job,
   JobErrorRecord,
@@ -145,6 +145,7 @@ interface ScheduleRow {
 interface ScheduleFireRow {
   schedule_id: string;
   fire_at: number;
+  manual: number;
   outcome: ScheduleFireOutcome;
   job_id: string | null;
   reason: string | null;
@@ -640,6 +641,8 @@ export class SqliteStore implements Store {
       maxInstances = moved.max_instances;
     }
     const recordedAt = params.now.getTime();
+    // A call without compare-and-set is a manual run: it has its own key beside the fire times.
+    const manual = advance === null ? 1 : 0;
     const fires: ScheduleFire[] = [];
     const jobs: Job[] = [];
     let lastRunAt: number | null = null;
@@ -654,15 +657,20 @@ export class SqliteStore implements Store {
             ? { outcome: 'skipped', jobId: null, reason: maxInstancesReason(maxInstances) }
             : { outcome: 'enqueued', jobId: fire.job.id, reason: null };
       }
-      const inserted = this.statement(SQL.SCHEDULE_FIRE_INSERT).get({ scheduleId, fireAt, ...record, recordedAt }) as
-        | ScheduleFireRow
-        | undefined;
-      if (inserted === undefined) continue;
-      fires.push(scheduleFireFromRow(inserted));
+      const key = { scheduleId, fireAt, manual };
+      let row = this.statement(SQL.SCHEDULE_FIRE_INSERT).get({ ...key, ...record, recordedAt }) as ScheduleFireRow | undefined;
+      if (row === undefined) continue;
       if (record.outcome === 'enqueued' && fire.job !== null) {
-        jobs.push(this.insertJob(scheduledJob(fire.job, scheduleId)).job);
-        lastRunAt = Math.max(lastRunAt ?? fireAt, fireAt);
+        const { job, created } = this.insertJob(scheduledJob(fire.job, scheduleId));
+        if (created) {
+          jobs.push(job);
+          lastRunAt = Math.max(lastRunAt ?? fireAt, fireAt);
+        } else {
+          const reason = dedupKeyHeldReason(job.dedupKey ?? '', job.id);
+          row = this.statement(SQL.SCHEDULE_FIRE_SKIP).get({ ...key, jobId: job.id, reason }) as ScheduleFireRow;
+        }
       }
+      fires.push(scheduleFireFromRow(row));
     }
     if (lastRunAt !== null) this.statement(SQL.SCHEDULE_SET_LAST_RUN).run({ id: scheduleId, lastRunAt });
     return { applied: true, fires, jobs };
@@ -785,6 +793,7 @@ function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
   return {
     scheduleId: row.schedule_id,
     fireAt: new Date(row.fire_at),
+    manual: row.manual === 1,
     outcome: row.outcome,
     jobId: row.job_id,
     reason: row.reason,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { defineTask, Jobyard } from '../../../src/core/index.js';
+import { defineTask, Jobyard, type JobyardEvents } from '../../../src/core/index.js';
 import { ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../../../src/errors/index.js';
 import { type ScheduleDefinition, Scheduler, type SchedulerOptions } from '../../../src/scheduler/index.js';
 import type { Store } from '../../../src/store/index.js';
@@ -33,6 +33,18 @@ const EVERY_MINUTE: ScheduleDefinition = {
   maxInstances: 100_000,
 };
 
+type ScheduleEventName = 'schedule:fired' | 'schedule:missed' | 'schedule:skipped';
+type ScheduleEvent = { [Name in ScheduleEventName]: { name: Name } & JobyardEvents[Name] }[ScheduleEventName];
+
+/** recordScheduleEvents keeps, in order, every schedule event the client emits. */
+function recordScheduleEvents(client: Jobyard): ScheduleEvent[] {
+  const events: ScheduleEvent[] = [];
+  client.events.on('schedule:fired', (event) => events.push({ name: 'schedule:fired', ...event }));
+  client.events.on('schedule:missed', (event) => events.push({ name: 'schedule:missed', ...event }));
+  client.events.on('schedule:skipped', (event) => events.push({ name: 'schedule:skipped', ...event }));
+  return events;
+}
+
 /**
  * exerciseScheduler runs the scheduler end to end against one kind of store, with a fake
  * clock: simulated days take milliseconds.
@@ -50,16 +62,15 @@ export function exerciseScheduler(name: string, makeStore: MakeStore): void {
       current = undefined;
     });
 
+    /** newClient is the client of one scheduler "process", on the shared store and clock. */
+    function newClient(clientClock: Clock = clock): Jobyard {
+      assert.ok(current);
+      return new Jobyard({ store: current.store, clock: clientClock, tasks: [syncTask], logger: pino({ level: 'silent' }) });
+    }
+
     /** newScheduler is one scheduler "process": its own client on the shared store and clock. */
     function newScheduler(options: SchedulerOptions = {}, schedulerClock: Clock = clock): Scheduler {
-      assert.ok(current);
-      const client = new Jobyard({
-        store: current.store,
-        clock: schedulerClock,
-        tasks: [syncTask],
-        logger: pino({ level: 'silent' }),
-      });
-      return new Scheduler(client, options);
+      return new Scheduler(newClient(schedulerClock), options);
     }
 
     async function jobCount(): Promise<number> {
@@ -214,6 +225,99 @@ export function exerciseScheduler(name: string, makeStore: MakeStore): void {
       assert.equal(await scheduler.getSchedule('hourly-trends'), null);
       await assert.rejects(scheduler.pauseSchedule('hourly-trends'), ScheduleNotFoundError);
       await assert.rejects(scheduler.runScheduleNow('hourly-trends'), ScheduleNotFoundError);
+    });
+
+    it('records a run now at the instant of a due fire time beside that fire time, in either order', async () => {
+      const scheduler = newScheduler();
+      clock.set('2026-01-01T00:00:30Z');
+      await scheduler.schedule('run-first', { ...EVERY_MINUTE, maxInstances: 2 });
+      await scheduler.schedule('tick-first', { ...EVERY_MINUTE, maxInstances: 1 });
+      clock.set('2026-01-01T00:01:00Z');
+      const manual = await scheduler.runScheduleNow('run-first');
+      assert.equal(manual.fire?.manual, true);
+      assert.equal((await scheduler.tick()).length, 2, 'the due fire time of both schedules runs');
+      const late = await scheduler.runScheduleNow('tick-first');
+      assert.equal(late.job, null);
+      const summary = async (id: string) =>
+        (await scheduler.scheduleHistory(id)).map((fire) => [fire.fireAt.toISOString(), fire.manual, fire.outcome, fire.reason]);
+      assert.deepEqual(await summary('run-first'), [
+        ['2026-01-01T00:01:00.000Z', false, 'enqueued', null],
+        ['2026-01-01T00:01:00.000Z', true, 'enqueued', null],
+      ]);
+      assert.deepEqual(
+        await summary('tick-first'),
+        [
+          ['2026-01-01T00:01:00.000Z', false, 'enqueued', null],
+          ['2026-01-01T00:01:00.000Z', true, 'skipped', 'max instances reached (1 live)'],
+        ],
+        'the manual run is recorded even when max instances turns it down',
+      );
+      assert.equal(await jobCount(), 3);
+    });
+
+    it('emits an event for each fire its own process recorded, and none for fires another process recorded', async () => {
+      const clients = [newClient(), newClient()];
+      const events = clients.map(recordScheduleEvents);
+      const [first, second] = clients.map((client) => new Scheduler(client));
+      assert.ok(first && second);
+      clock.set('2026-01-01T00:00:30Z');
+      await first.schedule('minutely', { ...EVERY_MINUTE, misfireGraceMs: 90_000 });
+      // 00:01 is past grace, 00:02 within grace but coalesced into 00:03, which runs.
+      clock.set('2026-01-01T00:03:00Z');
+      const [job, ...more] = (await Promise.all([first.tick(), second.tick()])).flat();
+      assert.ok(job && more.length === 0);
+      const [winner, loser] = events[0]?.length ? events : [...events].reverse();
+      assert.deepEqual(loser, [], 'the process that lost the fire emits nothing');
+      assert.deepEqual(winner, [
+        {
+          name: 'schedule:missed',
+          scheduleId: 'minutely',
+          fireAt: new Date('2026-01-01T00:01:00Z'),
+          reason: 'late by 0:02:00, past the misfire grace of 0:01:30',
+        },
+        {
+          name: 'schedule:skipped',
+          scheduleId: 'minutely',
+          fireAt: new Date('2026-01-01T00:02:00Z'),
+          manual: false,
+          reason: 'coalesced into the run of 2026-01-01T00:03:00.000Z',
+          jobId: null,
+        },
+        { name: 'schedule:fired', scheduleId: 'minutely', fireAt: new Date('2026-01-01T00:03:00Z'), manual: false, job },
+      ]);
+    });
+
+    it('emits fired for a manual run and skipped, naming the live job, for a fire whose dedup key it holds', async () => {
+      const client = newClient();
+      const events = recordScheduleEvents(client);
+      const scheduler = new Scheduler(client);
+      clock.set('2026-01-01T00:00:30Z');
+      await scheduler.schedule('keyed', { ...EVERY_MINUTE, job: { dedupKey: 'sync' } });
+      const { job } = await scheduler.runScheduleNow('keyed');
+      assert.ok(job);
+      clock.set('2026-01-01T00:01:00Z');
+      assert.deepEqual(await scheduler.tick(), []);
+      const reason = `dedup key "sync" held by live job ${job.id}`;
+      assert.deepEqual(events, [
+        { name: 'schedule:fired', scheduleId: 'keyed', fireAt: new Date('2026-01-01T00:00:30Z'), manual: true, job },
+        {
+          name: 'schedule:skipped',
+          scheduleId: 'keyed',
+          fireAt: new Date('2026-01-01T00:01:00Z'),
+          manual: false,
+          reason,
+          jobId: job.id,
+        },
+      ]);
+      const history = await scheduler.scheduleHistory('keyed');
+      assert.deepEqual(
+        history.map((fire) => [fire.manual, fire.outcome, fire.jobId, fire.reason]),
+        [
+          [false, 'skipped', job.id, reason],
+          [true, 'enqueued', job.id, null],
+        ],
+      );
+      assert.equal(await jobCount(), 1);
     });
 
     it('runs the fire loop in the background from start() until stop()', async () => {
