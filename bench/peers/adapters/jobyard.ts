@@ -25,7 +25,8 @@ const PREFETCH = 500;
 
 class JobyardAdapter implements PeerAdapter {
   readonly version = `jobyard ${rootPackage.version} (this repository)`;
-  readonly settings = `one client, worker \`start({ concurrency, prefetch: ${PREFETCH} })\`, other options at their defaults (lease 30 s, poll 1 s)`;
+  readonly settings =
+    `one client, worker \`start({ concurrency, prefetch: ${PREFETCH} })\`, other options at their defaults (lease 30 s, poll 1 s)`;
   readonly keepsHistory = true;
   private client: Jobyard | null = null;
   private handler: JobHandler = () => {};

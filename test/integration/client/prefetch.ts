@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { defineTask } from '../../../src/core/index.js';
-import { countEvents, deferred, FAST_WORKER, forJob, type MakeStore, mustGet, nextEvent, useHarness, within } from './fixtures.js';
+import {
+  countEvents,
+  deferred,
+  FAST_WORKER,
+  forJob,
+  type MakeStore,
+  mustGet,
+  nextEvent,
+  useHarness,
+  within,
+} from './fixtures.js';
 
 /** gatedTask builds a task whose handlers wait for `open`, counting how many run at once. */
 function gatedTask(name: string) {
