@@ -38,6 +38,7 @@ import { toStoreError } from './errors.js';
 import { NotificationListener } from './listener.js';
 import { applyMigrations } from './migrations.js';
 import * as sql from './sql.js';
+import { QUERY_TYPES } from './types.js';
 
 /** PostgresStoreOptions configures a PostgresStore. */
 export interface PostgresStoreOptions {
@@ -650,7 +651,7 @@ function execute<Row extends pg.QueryResultRow = pg.QueryResultRow>(
   statement: sql.Statement,
   values: unknown[],
 ): Promise<pg.QueryResult<Row>> {
-  return db.query<Row>({ name: statement.name, text: statement.text, values });
+  return db.query<Row>({ name: statement.name, text: statement.text, values, types: QUERY_TYPES });
 }
 
 function asTransactionClient(transaction: unknown): Queryable {
