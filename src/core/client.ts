@@ -372,13 +372,10 @@ export class Jobyard {
     for (const worker of this.workers) worker.wake(queue);
   }
 
+  // Workers learn of new jobs from the store's notifications (Store.subscribe), which every
+  // store publishes to this process's subscribers as soon as the jobs are committed.
   private afterInsert(results: JobInsertResult[]): void {
-    const queues = new Set<string>();
-    for (const result of results) {
-      if (result.created && result.job.status === 'available') queues.add(result.job.queue);
-      this.events.emit('job:enqueued', result);
-    }
-    for (const queue of queues) this.wakeWorkers(queue);
+    for (const result of results) this.events.emit('job:enqueued', result);
   }
 
   private resolveTask(task: AnyTask | string): AnyTask {

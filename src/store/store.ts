@@ -93,7 +93,9 @@ export interface Store {
   /**
    * subscribe delivers notifications published by this or (with `crossProcessNotify`)
    * other processes: `jobs_available` when jobs were inserted or became due, `cancel` when
-   * a running job was asked to cancel. Returns a function that unsubscribes.
+   * a running job was asked to cancel. Jobs inserted through this store (outside a caller's
+   * transaction) are announced to its own subscribers as soon as they are committed, before
+   * jobInsertMany resolves. Returns a function that unsubscribes.
    */
   subscribe(listener: (notification: StoreNotification) => void): () => void;
 

@@ -7,7 +7,8 @@ export interface NotificationListenerOptions {
   /** How to open the dedicated connection (never a pooled one: LISTEN is per session). */
   clientConfig: pg.ClientConfig;
   schema: string;
-  onNotification(notification: StoreNotification): void;
+  /** `source` is the sender's tag, when the notification carries one (see announceQueues). */
+  onNotification(notification: StoreNotification, source: string | undefined): void;
   /** Called each time LISTEN is active again after a lost connection. */
   onReconnect(): void;
 }
@@ -123,7 +124,9 @@ export class NotificationListener {
     } catch {
       return;
     }
-    if (isStoreNotification(notification)) this.options.onNotification(notification);
+    if (!isStoreNotification(notification)) return;
+    const { source } = notification as { source?: unknown };
+    this.options.onNotification(notification, typeof source === 'string' ? source : undefined);
   }
 }
 

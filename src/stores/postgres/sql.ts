@@ -133,12 +133,14 @@ SELECT inserted.id FROM inserted, notified`,
  * flushed, so NOTIFY inside every enqueue serializes all enqueues (measured: 5x fewer
  * concurrent single-job inserts per second). Sent afterwards in a transaction of its own
  * with synchronous_commit off (a notification needs no durability), the lock is held only
- * for an instant and the inserts keep committing in parallel.
- * $1 channel (text), $2 queues (text[]).
+ * for an instant and the inserts keep committing in parallel. Each notification names its
+ * sender, so the sending store can skip its own echo (it told its subscribers already).
+ * $1 channel (text), $2 queues (text[]), $3 sender (text).
  */
 export const announceQueues: Statement = {
   name: 'jobyard:announce',
-  text: `SELECT count(pg_notify($1::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
+  text: `SELECT count(pg_notify($1::text,
+  json_build_object('type', 'jobs_available', 'queue', q.queue, 'source', $3::text)::text)) AS sent
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS q(queue)`,
 };
 

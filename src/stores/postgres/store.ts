@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
 import type {
@@ -185,6 +186,8 @@ export class PostgresStore implements Store {
   // Idle pooled connections that die (server restart) emit 'error'; unhandled it would
   // crash the process. The pool drops them itself and the next query reconnects.
   private readonly ignorePoolError = () => {};
+  /** Tags this store's announcements, so that it can skip their echo. */
+  private readonly instanceId = randomUUID();
 
   constructor(options: PostgresStoreOptions = {}) {
     const resolved = resolvePostgresStoreOptions(options);
@@ -250,11 +253,17 @@ export class PostgresStore implements Store {
         const insertedIds = new Set(inserted.rows.map((row) => row.id));
         // Only the dedup index is an ON CONFLICT target, so every skipped job has a key.
         const skipped: typeof pending = [];
+        const committedQueues = new Set<string>();
         for (const entry of pending) {
           if (insertedIds.has(entry.job.id.toLowerCase())) {
             results[entry.index] = { job: newJob(entry.job), created: true };
-            if (channel === null && entry.job.status === 'available') this.unannouncedQueues.add(entry.job.queue);
+            if (channel === null && entry.job.status === 'available') committedQueues.add(entry.job.queue);
           } else skipped.push(entry);
+        }
+        // Subscribers here learn at once; other processes through the announcement.
+        for (const queue of committedQueues) {
+          this.unannouncedQueues.add(queue);
+          this.publish({ type: 'jobs_available', queue });
         }
         this.announceQueues();
         if (skipped.length === 0) break;
@@ -561,7 +570,10 @@ export class PostgresStore implements Store {
       this.listener = new NotificationListener({
         clientConfig: this.connectionConfig,
         schema: this.schema,
-        onNotification: (notification) => this.publish(notification),
+        onNotification: (notification, source) => {
+          // This store's own announcements reached its subscribers when the jobs committed.
+          if (source !== this.instanceId) this.publish(notification);
+        },
         onReconnect: () => this.publish({ type: 'jobs_available', queue: '*' }),
       });
       this.listener.start();
@@ -583,7 +595,7 @@ export class PostgresStore implements Store {
       while (this.unannouncedQueues.size > 0) {
         const queues = [...this.unannouncedQueues];
         this.unannouncedQueues.clear();
-        await execute(this.pool, sql.announceQueues, [this.channel, queues]).catch(() => {});
+        await execute(this.pool, sql.announceQueues, [this.channel, queues, this.instanceId]).catch(() => {});
       }
       this.announcing = null;
     })();
