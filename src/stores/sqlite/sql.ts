@@ -312,7 +312,8 @@ RETURNING *`;
 export const SCHEDULE_LIVE_JOBS = `
 SELECT count(*) AS count FROM jobyard_jobs
 WHERE json_extract(metadata, '$.jobyardScheduleId') = @scheduleId
-  AND status IN ('scheduled', 'available', 'running', 'retryable')`;
+  AND status IN ('scheduled', 'available', 'running', 'retryable')
+  AND json_extract(metadata, '$.jobyardScheduleId') IS NOT NULL`;
 
 /** Lists a schedule's fire records, latest first (at one instant the trigger's before the manual run). @scheduleId, @limit. */
 export const SCHEDULE_HISTORY = `
