@@ -69,13 +69,19 @@ export type AdapterFactory = (place: AdapterPlace) => PeerAdapter;
 
 /** payloadsFrom makes `count` payloads numbered from `from`, stamped with the current time. */
 export function payloadsFrom(from: number, count: number): BenchPayload[] {
-  const sentAt = wallClockMs();
+  const sentAt = machineClockMs();
   return Array.from({ length: count }, (_, index) => ({ n: from + index, sentAt }));
 }
 
-/** wallClockMs is the current wall-clock time in ms with sub-millisecond precision, comparable across processes. */
-export function wallClockMs(): number {
-  return performance.timeOrigin + performance.now();
+/**
+ * machineClockMs reads the machine's monotonic clock in ms, with sub-millisecond precision.
+ * It is one clock for every process of the machine, so times taken in the enqueuing process
+ * and in a worker process compare directly. (performance.timeOrigin + performance.now() does
+ * not: each process samples the wall clock once at start, and those samples were measured
+ * to differ by milliseconds, which made cross-process latencies negative.)
+ */
+export function machineClockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** installedVersion reads the version of a package as installed for the harness (bench/peers/node_modules). */

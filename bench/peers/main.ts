@@ -5,7 +5,7 @@
  * bench/RESULTS.md and bench/peers.svg. `npm run bench:peers -- --help` lists the flags.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -62,7 +62,9 @@ const USAGE = `Usage: npm run bench:peers -- [options]
   --cpu-prof              write CPU profiles of the worker processes to bench/peers/profiles/
   --pg URL                PostgreSQL (env JOBYARD_BENCH_PG; default postgres://postgres@127.0.0.1:5432/test)
   --redis URL             Redis for BullMQ (default redis://127.0.0.1:6379)
-  --write / --no-write    write RESULTS.md and the chart (default: only for a full run of everything)
+  --rerun                 measure the given --scenarios again (all systems) and merge them into the last full
+                          run (last-run.json): RESULTS.md and the chart then show both, with both dates
+  --write / --no-write    write RESULTS.md and the chart (default: only for a full run of everything, or --rerun)
   --out FILE              results file (default bench/RESULTS.md); the chart goes to bench/peers.svg`;
 
 const { values } = parseArgs({
@@ -81,6 +83,7 @@ const { values } = parseArgs({
     redis: { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean' },
+    rerun: { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -120,7 +123,11 @@ const historyBudgetMs = positive(values['history-budget'], quick ? 60 : 600, 'hi
 const pgUrl = values.pg ?? process.env.JOBYARD_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = values.redis ?? 'redis://127.0.0.1:6379';
 const everything = !quick && adapters.length === ADAPTER_NAMES.length && scenarios.length === SCENARIO_NAMES.length;
-const write = values['no-write'] ? false : (values.write ?? everything);
+const rerun = values.rerun ?? false;
+if (rerun && (quick || adapters.length !== ADAPTER_NAMES.length || values.scenarios === undefined)) {
+  fail('--rerun needs --scenarios and every system, at full size');
+}
+const write = values['no-write'] ? false : (values.write ?? (everything || rerun));
 const resultsPath = values.out ?? new URL('../RESULTS.md', import.meta.url).pathname;
 const chartPath = new URL('../peers.svg', import.meta.url).pathname;
 const profileDir = new URL('./profiles/', import.meta.url).pathname;
@@ -271,12 +278,29 @@ for (const scenarioName of scenarios) {
 }
 
 machine.loadAfter = loadAverage();
-printTable(run);
+const lastRunPath = new URL('./last-run.json', import.meta.url);
+const reported = rerun ? mergeIntoLastRun(JSON.parse(readFileSync(lastRunPath, 'utf8')) as PeerRun) : run;
+printTable(reported);
 if (write) {
-  writeResults(resultsPath, run, relative(dirname(resultsPath), chartPath));
-  writeFileSync(chartPath, renderChart(run));
-  writeFileSync(new URL('./last-run.json', import.meta.url), `${JSON.stringify(run, null, 2)}\n`);
+  writeResults(resultsPath, reported, relative(dirname(resultsPath), chartPath));
+  writeFileSync(chartPath, renderChart(reported));
+  writeFileSync(lastRunPath, `${JSON.stringify(reported, null, 2)}\n`);
   log(`wrote ${resultsPath} and ${chartPath}`);
 }
+/** mergeIntoLastRun replaces the figures and failures of the re-measured scenarios in `last`. */
+function mergeIntoLastRun(last: PeerRun): PeerRun {
+  const remeasured = new Set<string>(run.samples.map((sample) => sample.metric));
+  const failed = new Set<string>(scenarios);
+  return {
+    ...last,
+    samples: [...last.samples.filter((sample) => !remeasured.has(sample.metric)), ...run.samples],
+    failures: [...last.failures.filter((failure) => !failed.has(failure.scenario)), ...run.failures],
+    reruns: [
+      ...(last.reruns ?? []).filter((earlier) => !earlier.scenarios.every((name) => failed.has(name))),
+      { scenarios, date: machine.date, loadBefore: machine.loadBefore, loadAfter: machine.loadAfter },
+    ],
+  };
+}
+
 // Pools of some systems keep the event loop alive a little after close.
 process.exit(0);

@@ -82,6 +82,13 @@ function renderMarkdown(run: PeerRun, chartPath: string): string {
       '(subsets: `-- --adapters jobyard-pg,pg-boss --scenarios drain`; fast iteration: `-- --quick`).',
     '',
   );
+  for (const rerun of run.reruns ?? []) {
+    out.push(
+      `Scenarios ${rerun.scenarios.join(', ')} were measured again on ${rerun.date} (\`--rerun\`, load average before ` +
+        `${rerun.loadBefore}, after ${rerun.loadAfter}); their figures replace this run's, the rest are from the run above.`,
+      '',
+    );
+  }
   if (busy) {
     out.push(
       `**Provisional:** the machine was busy during this run (load average before ${machine.loadBefore}, after ${machine.loadAfter} on ${machine.cpus}); ` +

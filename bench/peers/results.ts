@@ -41,6 +41,8 @@ export interface PeerRun {
   samples: Sample[];
   failures: Failure[];
   pgbench: PgbenchFigures[];
+  /** Scenarios measured again later (`--rerun`) and merged in, each with the date of its run. */
+  reruns?: { scenarios: ScenarioName[]; date: string; loadBefore: string; loadAfter: string }[];
 }
 
 export interface Summary {

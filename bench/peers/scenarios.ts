@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkDeadline, percentile, perSecond, sortedCopy, within } from '../measure.js';
-import { type AdapterPlace, type BenchPayload, type PeerAdapter, payloadsFrom, wallClockMs } from './adapter.js';
+import { type AdapterPlace, type BenchPayload, type PeerAdapter, payloadsFrom, machineClockMs } from './adapter.js';
 import type { AdapterName } from './adapters/index.js';
 import { vacuumAnalyze } from './pg-admin.js';
 import { WorkerProcesses } from './processes.js';
@@ -148,7 +148,7 @@ async function produceSteadily(context: ScenarioContext, rate: number, seconds: 
     const wait = startedAt + n * intervalMs - performance.now();
     if (wait > 0) await sleep(wait);
     // Open loop: a slow enqueue must not delay the next one, or the rate would drop.
-    enqueued.push(context.adapter.enqueue({ n, sentAt: wallClockMs() }));
+    enqueued.push(context.adapter.enqueue({ n, sentAt: machineClockMs() }));
   }
   await Promise.all(enqueued);
   return total;
@@ -195,7 +195,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       const caller = async () => {
         while (next < sizes.singleJobs) {
           const n = next++;
-          await adapter.enqueue({ n, sentAt: wallClockMs() });
+          await adapter.enqueue({ n, sentAt: machineClockMs() });
         }
       };
       const startedAt = performance.now();
@@ -224,7 +224,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       await adapter.startWorker({
         concurrency,
         handler: (payload) => {
-          local.push(wallClockMs() - payload.sentAt);
+          local.push(machineClockMs() - payload.sentAt);
         },
       });
       const total = await within(

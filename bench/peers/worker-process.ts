@@ -4,7 +4,7 @@
  * enqueue-to-start latency of each), reports progress every few ms, and on `stop` stops
  * the worker gracefully and sends its totals. Started by processes.ts, never by hand.
  */
-import { type AdapterPlace, type BenchPayload, wallClockMs } from './adapter.js';
+import { type AdapterPlace, type BenchPayload, machineClockMs } from './adapter.js';
 import { ADAPTERS, type AdapterName } from './adapters/index.js';
 import type { ChildMessage, ParentMessage } from './processes.js';
 
@@ -19,7 +19,7 @@ let lastHandledAt = 0;
 let reported = 0;
 
 function handler(payload: BenchPayload): void {
-  lastHandledAt = wallClockMs();
+  lastHandledAt = machineClockMs();
   latencies.push(lastHandledAt - payload.sentAt);
   handled += 1;
 }
@@ -34,7 +34,7 @@ const progress = setInterval(() => {
 process.on('message', async (message: ParentMessage) => {
   try {
     if (message.type === 'start') {
-      send({ type: 'starting', at: wallClockMs() });
+      send({ type: 'starting', at: machineClockMs() });
       await adapter.startWorker({ concurrency, handler });
     } else {
       await adapter.stopWorker();
