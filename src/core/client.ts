@@ -173,10 +173,28 @@ export class Jobyard {
     const insert = await this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
     const result =
       options.transaction === undefined
-        ? await this.insertBatcher.add(insert)
+        ? await this.insertHandingOff(insert)
         : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
     this.afterInsert([result]);
     return result;
+  }
+
+  /**
+   * insertHandingOff inserts a job through the group-commit batcher. When a worker of this
+   * client is idle for the job's queue, the job is inserted already leased to it and starts
+   * as soon as it is committed, without a claim round trip (see Worker.reserveSlot).
+   */
+  private async insertHandingOff(insert: JobInsert): Promise<JobInsertResult> {
+    const handOff = insert.status === 'available' && insert.concurrencyKey === null ? this.reserveIdleWorker(insert.queue) : null;
+    if (!handOff) return this.insertBatcher.add(insert);
+    const { worker, lease } = handOff;
+    let result: JobInsertResult | undefined;
+    try {
+      result = await this.insertBatcher.add({ ...insert, lease });
+      return result;
+    } finally {
+      worker.adopt(result?.leaseToken === undefined ? null : { job: result.job, leaseToken: result.leaseToken });
+    }
   }
 
   /**
@@ -365,6 +383,14 @@ export class Jobyard {
   buildJobInsert(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<JobInsert> {
     this.assertOpen();
     return this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+  }
+
+  private reserveIdleWorker(queue: string): { worker: Worker; lease: NonNullable<JobInsert['lease']> } | null {
+    for (const worker of this.workers) {
+      const lease = worker.reserveSlot(queue);
+      if (lease) return { worker, lease };
+    }
+    return null;
   }
 
   /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */

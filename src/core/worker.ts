@@ -116,6 +116,8 @@ export class Worker {
   private readonly buffered: HeldJob[] = [];
   /** Jobs in `running` whose handler has finished and whose outcome is being written. */
   private settling = 0;
+  /** Slots promised to jobs this process is enqueuing leased to this worker (reserveSlot). */
+  private reserved = 0;
   private readonly settleBatcher: Batcher<JobSettle, JobSettleResult>;
   private readonly stopController = new AbortController();
   private mayHaveJobs = true;
@@ -182,6 +184,38 @@ export class Worker {
     this.notifyLoop();
   }
 
+  /**
+   * @internal reserveSlot promises a free slot to a job this process is about to enqueue,
+   * so that the job is inserted already leased to this worker and starts without a claim
+   * round trip (local hand-off). Only an idle worker of the job's queue accepts: a free slot,
+   * an empty buffer, and no sign of waiting jobs (its last claim took all there were and no
+   * notification came since), so the hand-off never jumps ahead of jobs it would have
+   * claimed anyway. Returns the lease to insert with, or null. Settle it with adopt().
+   */
+  reserveSlot(queue: string): { owner: string; expiresAt: Date } | null {
+    if (this.stopController.signal.aborted || this.mayHaveJobs || !this.queues.includes(queue)) return null;
+    const started = this.running.size - this.settling - this.buffered.length;
+    if (this.buffered.length > 0 || started + this.reserved >= this.concurrency) return null;
+    this.reserved += 1;
+    return { owner: this.id, expiresAt: new Date(this.client.clock.now().getTime() + this.leaseMs) };
+  }
+
+  /**
+   * @internal adopt ends a reservation: a job inserted leased to this worker starts (or is
+   * handed back at once when the worker is stopping); null releases the slot (the insert
+   * failed, or a dedup conflict returned another job).
+   */
+  adopt(claimed: ClaimedJob | null): void {
+    this.reserved -= 1;
+    if (claimed) {
+      const entry = new HeldJob(claimed.job, claimed.leaseToken);
+      this.running.set(claimed.job.id, entry);
+      this.buffered.push(entry);
+      this.startBuffered();
+    }
+    this.notifyLoop();
+  }
+
   /** @internal abortIfRunning aborts the handler of a job this worker runs, as cancelled. */
   abortIfRunning(jobId: string): void {
     const entry = this.running.get(jobId);
@@ -245,7 +279,7 @@ export class Worker {
   private claimLimit(): number {
     if (this.buffered.length > this.prefetch / 2) return 0;
     const capacity = this.concurrency + this.prefetch;
-    const held = this.running.size - this.settling;
+    const held = this.running.size - this.settling + this.reserved;
     return Math.min(capacity - held, 2 * capacity - this.running.size);
   }
 
@@ -453,7 +487,7 @@ export class Worker {
   }
 
   private async whenIdle(): Promise<void> {
-    while (this.running.size > 0) {
+    while (this.running.size > 0 || this.reserved > 0) {
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
       });

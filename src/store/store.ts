@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors/index.js';
 import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../types/index.js';
 
 /**
@@ -26,7 +27,8 @@ export interface Store {
    * (not completed, failed or cancelled) is not inserted: the live one is returned with
    * `created: false`. Race-safe through a unique index. Results keep the order of `jobs`.
    * `transaction` is a store-specific handle (on PostgreSQL a `pg` client inside BEGIN) that
-   * makes the insert part of the caller's transaction.
+   * makes the insert part of the caller's transaction. A job with `lease` is inserted
+   * running under it (checked by checkInsertLease).
    */
   jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]>;
 
@@ -247,6 +249,13 @@ export interface JobInsert {
   tags: string[];
   metadata: Record<string, JsonValue>;
   timeoutMs: number | null;
+  /**
+   * Insert the job already running under this lease (attempt 1, startedAt = createdAt, a
+   * fresh token returned as JobInsertResult.leaseToken): an idle worker of the enqueuing
+   * process takes its own job without a claim round trip. Only for `available` jobs without
+   * a concurrency key and outside a caller's transaction (see checkInsertLease).
+   */
+  lease?: { owner: string; expiresAt: Date };
 }
 
 export interface JobInsertManyParams {
@@ -257,6 +266,22 @@ export interface JobInsertManyParams {
 export interface JobInsertResult {
   job: Job;
   created: boolean;
+  /** The lease token of a job inserted with `lease` (absent when a dedup conflict returned a live job). */
+  leaseToken?: string;
+}
+
+/**
+ * checkInsertLease rejects jobs that may not be inserted leased: only an `available` job
+ * without a concurrency key (whose free slots only a claim may count) can, and never inside
+ * a caller's transaction (a rollback would leave a job that ran but never existed).
+ */
+export function checkInsertLease(jobs: JobInsert[], inTransaction: boolean): void {
+  const issues = jobs.flatMap((job, index) =>
+    job.lease !== undefined && (inTransaction || job.status !== 'available' || job.concurrencyKey !== null)
+      ? [{ path: `jobs.${index}.lease`, message: 'only an available job without a concurrency key, outside a transaction' }]
+      : [],
+  );
+  if (issues.length > 0) throw new ValidationError('Invalid leased insert', issues);
 }
 
 export interface JobClaimParams {

@@ -4,6 +4,7 @@ import { claimSuite } from './claim.js';
 import type { MakeStore } from './fixtures.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
+import { leasedInsertSuite } from './leased-insert.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
@@ -14,6 +15,7 @@ export type { MakeStore } from './fixtures.js';
 
 const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['insert', insertSuite],
+  ['leased insert (local hand-off)', leasedInsertSuite],
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],

@@ -93,8 +93,9 @@ export function recordMigration(schema: string): Statement {
 
 /**
  * insertJobs inserts a batch in one statement; a job whose dedup key matches a live job is
- * skipped (ON CONFLICT on the partial unique index), so the result lists only the ids of
- * inserted rows (the caller knows their content). With a channel, each queue that got
+ * skipped (ON CONFLICT on the partial unique index), so the result lists only the ids (and
+ * lease tokens of jobs inserted running, with a lease owner) of inserted rows (the caller
+ * knows their content). With a channel, each queue that got
  * `available` jobs is notified once, inside the same transaction (for inserts that join
  * the caller's transaction; see announceQueues for the others).
  * $1 jobs (jsonb array of objects with the columns below), $2 channel (text, or null).
@@ -107,23 +108,27 @@ export function insertJobs(schema: string): Statement {
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     id uuid, queue text, task text, payload jsonb, status text, priority int, run_at timestamptz,
     max_attempts int, created_at timestamptz, dedup_key text, concurrency_key text,
-    concurrency_limit int, tags text[], metadata jsonb, timeout_ms int)
+    concurrency_limit int, tags text[], metadata jsonb, timeout_ms int,
+    lease_owner text, lease_expires_at timestamptz)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
-    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms)
+    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms,
+    attempt, started_at, lease_owner, lease_token, lease_expires_at)
   SELECT id, queue, task, coalesce(payload, 'null'::jsonb), status, priority, run_at, max_attempts, created_at,
-    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms
+    dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms,
+    CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, CASE WHEN lease_owner IS NULL THEN NULL ELSE created_at END,
+    lease_owner, CASE WHEN lease_owner IS NULL THEN NULL ELSE gen_random_uuid() END, lease_expires_at
   FROM input
   ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ${LIVE} DO NOTHING
-  RETURNING id, queue, status
+  RETURNING id, queue, status, lease_token
 ),
 notified AS (
   SELECT count(pg_notify($2::text, json_build_object('type', 'jobs_available', 'queue', q.queue)::text)) AS sent
   FROM (SELECT DISTINCT queue FROM inserted WHERE status = 'available') q
   WHERE $2::text IS NOT NULL
 )
-SELECT inserted.id FROM inserted, notified`,
+SELECT inserted.id, inserted.lease_token FROM inserted, notified`,
   };
 }
 

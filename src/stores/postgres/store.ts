@@ -24,7 +24,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import { checkInsertLease, dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import {
   FINAL_STATUSES,
   type Job,
@@ -240,6 +240,7 @@ export class PostgresStore implements Store {
   jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
     return this.run(async () => {
       if (jobs.length === 0) return [];
+      checkInsertLease(jobs, transaction !== undefined);
       const db = transaction === undefined ? this.pool : asTransactionClient(transaction);
       // Joining the caller's transaction, only a NOTIFY inside it fires exactly at its commit.
       const channel = transaction === undefined ? null : this.channel;
@@ -249,15 +250,17 @@ export class PostgresStore implements Store {
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_INSERT_ROUNDS) throw new Error('Could not insert or find a live job for a dedup key');
         const rows = JSON.stringify(pending.map(({ job }) => toInsertRow(job)));
-        const inserted = await execute<{ id: string }>(db, this.statements.insert, [rows, channel]);
-        const insertedIds = new Set(inserted.rows.map((row) => row.id));
+        const inserted = await execute<{ id: string; lease_token: string | null }>(db, this.statements.insert, [rows, channel]);
+        const leaseTokens = new Map(inserted.rows.map((row) => [row.id, row.lease_token]));
         // Only the dedup index is an ON CONFLICT target, so every skipped job has a key.
         const skipped: typeof pending = [];
         const committedQueues = new Set<string>();
         for (const entry of pending) {
-          if (insertedIds.has(entry.job.id.toLowerCase())) {
-            results[entry.index] = { job: newJob(entry.job), created: true };
-            if (channel === null && entry.job.status === 'available') committedQueues.add(entry.job.queue);
+          const leaseToken = leaseTokens.get(entry.job.id.toLowerCase());
+          if (leaseToken !== undefined) {
+            results[entry.index] =
+              leaseToken === null ? { job: newJob(entry.job), created: true } : startedJob(entry.job, leaseToken);
+            if (channel === null && leaseToken === null && entry.job.status === 'available') committedQueues.add(entry.job.queue);
           } else skipped.push(entry);
         }
         // Subscribers here learn at once; other processes through the announcement.
@@ -693,7 +696,7 @@ function toInsertRow(job: JobInsert) {
     queue: job.queue,
     task: job.task,
     payload: job.payload,
-    status: job.status,
+    status: job.lease === undefined ? job.status : 'running',
     priority: job.priority,
     run_at: job.runAt.toISOString(),
     max_attempts: job.maxAttempts,
@@ -704,11 +707,13 @@ function toInsertRow(job: JobInsert) {
     tags: job.tags,
     metadata: job.metadata,
     timeout_ms: job.timeoutMs,
+    lease_owner: job.lease?.owner ?? null,
+    lease_expires_at: job.lease?.expiresAt.toISOString() ?? null,
   };
 }
 
 /** newJob is the Job a just inserted JobInsert reads back as (building it spares reading it back). */
-function newJob(insert: JobInsert): Job {
+function newJob({ lease: _lease, ...insert }: JobInsert): Job {
   return {
     ...insert,
     id: insert.id.toLowerCase(),
@@ -723,6 +728,19 @@ function newJob(insert: JobInsert): Job {
     leaseExpiresAt: null,
     cancelRequested: false,
   };
+}
+
+/** startedJob is the result of a job inserted running under its `lease`. */
+function startedJob(insert: JobInsert, leaseToken: string): JobInsertResult {
+  const job: Job = {
+    ...newJob(insert),
+    status: 'running',
+    attempt: 1,
+    startedAt: insert.createdAt,
+    leaseOwner: insert.lease?.owner ?? null,
+    leaseExpiresAt: insert.lease?.expiresAt ?? null,
+  };
+  return { job, created: true, leaseToken };
 }
 
 function toSettleRow(index: number, id: string, leaseToken: string, outcome: JobOutcome) {

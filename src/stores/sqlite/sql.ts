@@ -17,6 +17,8 @@ const CONCURRENCY_SLOT_FREE = `(concurrency_key IS NULL OR concurrency_limit > (
 const LEASE_HELD = `id = @id AND lease_token = @leaseToken AND status = 'running'`;
 const LEASE_CLEARED = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
 const APPEND_ERROR = `json_insert(errors, '$[#]', json(@error))`;
+/** A new lease token: 128 random bits as hex. */
+const NEW_LEASE_TOKEN = 'lower(hex(randomblob(16)))';
 
 /** Creates the migration ledger (before any migration can be read). No parameters. */
 export const MIGRATIONS_TABLE_CREATE = `
@@ -37,15 +39,20 @@ export const PING = `SELECT 1`;
 
 /**
  * Inserts one job unless a live job holds its dedup key (the unique partial index decides);
- * returns the new row, or nothing on a dedup conflict. One parameter per JobInsert field.
+ * returns the new row, or nothing on a dedup conflict. One parameter per JobInsert field;
+ * @leaseOwner and @leaseExpiresAt (both NULL, or set with @status 'running') insert it
+ * running under a new lease.
  */
 export const JOB_INSERT = `
 INSERT INTO jobyard_jobs (
   id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
-  dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms
+  dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms,
+  attempt, started_at, lease_owner, lease_token, lease_expires_at
 ) VALUES (
   @id, @queue, @task, @payload, @status, @priority, @runAt, @maxAttempts, @createdAt,
-  @dedupKey, @concurrencyKey, @concurrencyLimit, @tags, @metadata, @timeoutMs
+  @dedupKey, @concurrencyKey, @concurrencyLimit, @tags, @metadata, @timeoutMs,
+  CASE WHEN @leaseOwner IS NULL THEN 0 ELSE 1 END, CASE WHEN @leaseOwner IS NULL THEN NULL ELSE @createdAt END,
+  @leaseOwner, CASE WHEN @leaseOwner IS NULL THEN NULL ELSE ${NEW_LEASE_TOKEN} END, @leaseExpiresAt
 )
 ON CONFLICT (dedup_key) WHERE ${LIVE_DEDUP} DO NOTHING
 RETURNING *`;
@@ -65,9 +72,6 @@ SELECT id, priority, run_at, concurrency_key FROM jobyard_jobs
 WHERE ${WAITING} AND queue = @queue AND run_at <= @now AND ${CONCURRENCY_SLOT_FREE}
 ORDER BY priority DESC, run_at, id
 LIMIT @limit`;
-
-/** A new lease token: 128 random bits as hex. */
-const NEW_LEASE_TOKEN = 'lower(hex(randomblob(16)))';
 
 /**
  * Starts an attempt of one candidate under a new lease, if it is still waiting and its

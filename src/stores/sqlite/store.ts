@@ -29,7 +29,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import { checkInsertLease, dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import type {
   Job,
   JobErrorRecord,
@@ -263,6 +263,7 @@ export class SqliteStore implements Store {
     if (params.transaction != null) {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
     }
+    checkInsertLease(params.jobs, false);
     const results = this.run(() => this.insertInTransaction(params.jobs));
     this.publishAvailable(
       results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
@@ -476,7 +477,7 @@ export class SqliteStore implements Store {
       queue: job.queue,
       task: job.task,
       payload: JSON.stringify(job.payload),
-      status: job.status,
+      status: job.lease === undefined ? job.status : 'running',
       priority: job.priority,
       runAt: job.runAt.getTime(),
       maxAttempts: job.maxAttempts,
@@ -487,8 +488,13 @@ export class SqliteStore implements Store {
       tags: JSON.stringify(job.tags),
       metadata: JSON.stringify(job.metadata),
       timeoutMs: job.timeoutMs,
+      leaseOwner: job.lease?.owner ?? null,
+      leaseExpiresAt: job.lease?.expiresAt.getTime() ?? null,
     }) as JobRow | undefined;
-    if (inserted !== undefined) return { job: jobFromRow(inserted), created: true };
+    if (inserted !== undefined) {
+      const created = { job: jobFromRow(inserted), created: true };
+      return inserted.lease_token === null ? created : { ...created, leaseToken: inserted.lease_token };
+    }
     // Nothing inserted means the dedup index found a live job; this transaction holds the
     // write lock, so that job is still there.
     const live = this.statement(SQL.JOB_GET_LIVE_BY_DEDUP_KEY).get({ dedupKey: job.dedupKey }) as JobRow;

@@ -3,6 +3,7 @@ import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
 import { enqueueSuite } from './enqueue.js';
 import type { MakeStore } from './fixtures.js';
+import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
 import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
@@ -27,6 +28,7 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('leases', () => leaseSuite(makeStore));
     describe('shutdown', () => shutdownSuite(makeStore));
     describe('prefetch', () => prefetchSuite(makeStore));
+    describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
   });
 }
