@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkDeadline, percentile, perSecond, sortedCopy, within } from '../measure.js';
-import { type AdapterPlace, type BenchPayload, type PeerAdapter, payloadsFrom, machineClockMs } from './adapter.js';
+import { type AdapterPlace, type BenchPayload, machineClockMs, type PeerAdapter, payloadsFrom } from './adapter.js';
 import type { AdapterName } from './adapters/index.js';
 import { vacuumAnalyze } from './pg-admin.js';
 import { WorkerProcesses } from './processes.js';
