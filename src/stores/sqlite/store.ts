@@ -39,6 +39,7 @@ import type {
   ScheduleFire,
   ScheduleFireOutcome,
 } from '../../types/index.js';
+import { DatabaseFileWatcher } from './file-watcher.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
 import * as SQL from './sql.js';
 
@@ -187,9 +188,10 @@ function classifySqliteError(error: unknown, db: Database.Database | undefined):
 
 /**
  * SqliteStore keeps jobs in one SQLite file through better-sqlite3. Several processes may
- * share the file (WAL mode; writers take turns), but notifications stay inside this process,
- * so workers elsewhere find new jobs by polling. Calls run synchronously on the event loop
- * and return settled promises.
+ * share the file (WAL mode; writers take turns). Notifications are published inside this
+ * process; while anyone subscribes, a watch on the database file also reports commits of
+ * other processes as `jobs_available` for every queue ('*'), and polling remains the
+ * fallback. Calls run synchronously on the event loop and return settled promises.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -198,6 +200,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
+  /** Hears commits of other processes while anyone subscribes; null for in-memory databases. */
+  private readonly fileWatcher: DatabaseFileWatcher | null;
 
   private readonly migrateInTransaction: () => MigrateResult;
   private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
@@ -231,6 +235,9 @@ export class SqliteStore implements Store {
       throw classifySqliteError(error, undefined);
     }
     this.db = db;
+    this.fileWatcher = db.memory
+      ? null
+      : new DatabaseFileWatcher(resolved.filename, () => this.publish({ type: 'jobs_available', queue: '*' }));
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
     this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
@@ -252,6 +259,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.fileWatcher?.stop();
     if (this.db.open) this.db.close();
   }
 
@@ -369,8 +377,10 @@ export class SqliteStore implements Store {
     // A wrapper per call, so the same function subscribed twice is also removed twice.
     const subscription = (notification: StoreNotification) => listener(notification);
     this.listeners.add(subscription);
+    this.fileWatcher?.start();
     return () => {
       this.listeners.delete(subscription);
+      if (this.listeners.size === 0) this.fileWatcher?.stop();
     };
   }
 
