@@ -37,7 +37,7 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** How often leases of running jobs are renewed, in ms. @defaultValue leaseMs / 3 */
   heartbeatIntervalMs?: number;
-  /** How often to look for due jobs without a notification (delayed jobs, retries, other SQLite processes), in ms. @defaultValue 1000 */
+  /** How often to look for due jobs without a notification (delayed jobs, retries, a missed notification), in ms. @defaultValue 1000 */
   pollIntervalMs?: number;
   /** How long `stop()` lets running jobs finish before handing them back, in ms. @defaultValue 10_000 */
   graceMs?: number;
