@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { defineTask, Jobyard, type JobyardEvents } from '../../src/core/index.js';
 import type { Store, StoreNotification } from '../../src/store/index.js';
 import { createSqliteStore } from '../../src/stores/sqlite/store.js';
+import { newJob } from '../conformance/fixtures.js';
 import { waitForEvent } from '../helpers/event-waiter.js';
 import { tempSqliteStore } from '../helpers/sqlite.js';
 
@@ -30,24 +31,7 @@ it("tells a store's subscribers of jobs another connection committed to the file
     'jobs_available from the file watch',
     WAIT_MS,
   );
-  const job = {
-    id: '019a0000-0000-7000-8000-000000000001',
-    queue: 'elsewhere',
-    task: 'noop',
-    payload: null,
-    status: 'available' as const,
-    priority: 0,
-    runAt: new Date(),
-    maxAttempts: 1,
-    createdAt: new Date(),
-    dedupKey: null,
-    concurrencyKey: null,
-    concurrencyLimit: 1,
-    tags: [],
-    metadata: {},
-    timeoutMs: null,
-  };
-  await writer.store.jobInsertMany({ jobs: [job] });
+  await writer.store.jobInsertMany({ jobs: [newJob(new Date(), { queue: 'elsewhere' })] });
   assert.deepEqual(await heard, { type: 'jobs_available', queue: '*' });
 });
 
