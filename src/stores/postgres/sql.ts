@@ -18,6 +18,14 @@ export const WAITING = `('scheduled', 'available', 'retryable')`;
 export const LIVE = `('scheduled', 'available', 'running', 'retryable')`;
 export const FINAL = `('completed', 'failed', 'cancelled')`;
 
+/** leaseHeld is the fence of every write of an attempt: job `alias` still runs under the lease token of `input`. */
+function leaseHeld(alias: string, input: string): string {
+  return `${alias}.id = ${input}.id AND ${alias}.lease_token = ${input}.lease_token AND ${alias}.status = 'running'`;
+}
+
+/** Clears the lease of a job leaving `running`. */
+const LEASE_CLEARED = 'lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL';
+
 /** Name of the unique index that allows one live job per dedup key (created by migration 1). */
 export const LIVE_DEDUP_KEY_INDEX = 'jobs_live_dedup_key_idx';
 
@@ -256,9 +264,9 @@ UPDATE ${s}.jobs j SET
   run_at = CASE WHEN i.kind IN ('retry', 'released') THEN i.run_at ELSE j.run_at END,
   attempt = CASE WHEN i.kind = 'released' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
   finished_at = CASE WHEN i.kind IN ('completed', 'failed', 'cancelled') THEN $2::timestamptz END,
-  lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+  ${LEASE_CLEARED}
 FROM input i
-WHERE j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+WHERE ${leaseHeld('j', 'i')}
 RETURNING i.index`,
   };
 }
@@ -281,16 +289,16 @@ export function renewLeases(schema: string): Statement {
 ),
 held AS (
   SELECT i.index, j.id, j.cancel_requested FROM input i
-  JOIN ${s}.jobs j ON j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+  JOIN ${s}.jobs j ON ${leaseHeld('j', 'i')}
 ),
 lockable AS (
   SELECT j.id, j.lease_token FROM input i
-  JOIN ${s}.jobs j ON j.id = i.id AND j.lease_token = i.lease_token AND j.status = 'running'
+  JOIN ${s}.jobs j ON ${leaseHeld('j', 'i')}
   FOR UPDATE OF j SKIP LOCKED
 ),
 renewed AS (
   UPDATE ${s}.jobs j SET lease_expires_at = $3::timestamptz + $4::double precision * interval '1 millisecond'
-  FROM lockable l WHERE j.id = l.id AND j.lease_token = l.lease_token AND j.status = 'running'
+  FROM lockable l WHERE ${leaseHeld('j', 'l')}
 )
 SELECT held.index::int AS index, held.cancel_requested FROM held`,
   };
@@ -333,7 +341,7 @@ rescued AS (
     finished_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE $1::timestamptz END,
     errors = j.errors || jsonb_build_array(
       jsonb_build_object('attempt', j.attempt, 'at', $3::text, 'message', 'lease expired')),
-    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+    ${LEASE_CLEARED}
   FROM expired e
   WHERE j.id = e.id
   RETURNING ${jobColumns('j')}
