@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyTask } from '../core/index.js';
 import { LIMITS, OptionChecker, toJson } from '../core/validation.js';
+import type { ScheduleDefinitionFields } from '../store/index.js';
 import type { JsonValue, Schedule, ScheduleJobOptions } from '../types/index.js';
 import { resolveTrigger, type TriggerInput } from './trigger.js';
 
@@ -36,20 +37,7 @@ export interface ScheduleDefinition {
 }
 
 /** ResolvedScheduleDefinition is a validated definition in stored form, with its hash. */
-export type ResolvedScheduleDefinition = Pick<
-  Schedule,
-  | 'name'
-  | 'task'
-  | 'payload'
-  | 'trigger'
-  | 'paused'
-  | 'misfireGraceMs'
-  | 'coalesce'
-  | 'maxInstances'
-  | 'jitterMs'
-  | 'jobOptions'
-  | 'definitionHash'
->;
+export type ResolvedScheduleDefinition = ScheduleDefinitionFields;
 
 const DEFAULT_MISFIRE_GRACE_MS = 60_000;
 

@@ -178,24 +178,24 @@ export function dedupKeyHeldReason(dedupKey: string, liveJobId: string): string 
   return `dedup key ${JSON.stringify(dedupKey)} held by live job ${liveJobId}`;
 }
 
-/** SchedulePatch holds the schedule fields an update may change. */
-export type SchedulePatch = Partial<
-  Pick<
-    Schedule,
-    | 'name'
-    | 'task'
-    | 'payload'
-    | 'trigger'
-    | 'paused'
-    | 'misfireGraceMs'
-    | 'coalesce'
-    | 'maxInstances'
-    | 'jitterMs'
-    | 'jobOptions'
-    | 'definitionHash'
-    | 'nextRunAt'
-  >
+/** ScheduleDefinitionFields are the schedule fields a definition sets (the rest is run state and bookkeeping). */
+export type ScheduleDefinitionFields = Pick<
+  Schedule,
+  | 'name'
+  | 'task'
+  | 'payload'
+  | 'trigger'
+  | 'paused'
+  | 'misfireGraceMs'
+  | 'coalesce'
+  | 'maxInstances'
+  | 'jitterMs'
+  | 'jobOptions'
+  | 'definitionHash'
 >;
+
+/** SchedulePatch holds the schedule fields an update may change: the definition's and nextRunAt. */
+export type SchedulePatch = Partial<ScheduleDefinitionFields & Pick<Schedule, 'nextRunAt'>>;
 
 /** ScheduleFireInput is one fire time to record: a job to enqueue, or a non-enqueued outcome. */
 export type ScheduleFireInput =
