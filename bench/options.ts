@@ -54,7 +54,8 @@ export interface BenchOptions {
   resultsPath: string | null;
 }
 
-const FULL_SIZES: Sizes = {
+/** FULL_SIZES are the workloads the issue names; the peer harness runs the same. */
+export const FULL_SIZES: Sizes = {
   bulkJobs: 50_000,
   bulkBatch: 50_000,
   singleJobs: 10_000,
@@ -69,7 +70,7 @@ const FULL_SIZES: Sizes = {
   historyPauseSeconds: 90,
 };
 
-const QUICK_SIZES: Sizes = {
+export const QUICK_SIZES: Sizes = {
   bulkJobs: 5_000,
   bulkBatch: 5_000,
   singleJobs: 1_000,

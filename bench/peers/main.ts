@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { within } from '../measure.js';
+import { FULL_SIZES, QUICK_SIZES } from '../options.js';
 import { describeMachine, loadAverage } from '../report.js';
 import { readDatabaseVersions } from '../stores.js';
 import type { AdapterPlace } from './adapter.js';
@@ -21,32 +22,6 @@ import { runPgbench } from './pgbench.js';
 import { printTable, writeResults } from './report.js';
 import type { PeerRun } from './results.js';
 import { type MetricKey, type Metrics, SCENARIO_NAMES, SCENARIOS, type ScenarioName, type Sizes } from './scenarios.js';
-
-const FULL_SIZES: Sizes = {
-  bulkJobs: 50_000,
-  bulkBatch: 50_000,
-  singleJobs: 10_000,
-  singleCallers: 16,
-  drainJobs: 50_000,
-  latencyRatePerSecond: 200,
-  latencySeconds: 10,
-  historySmall: 10_000,
-  historyLarge: 1_000_000,
-  historyDrainJobs: 10_000,
-};
-
-const QUICK_SIZES: Sizes = {
-  bulkJobs: 5_000,
-  bulkBatch: 5_000,
-  singleJobs: 1_000,
-  singleCallers: 16,
-  drainJobs: 5_000,
-  latencyRatePerSecond: 200,
-  latencySeconds: 2,
-  historySmall: 1_000,
-  historyLarge: 20_000,
-  historyDrainJobs: 2_000,
-};
 
 const CONCURRENCY = 24;
 

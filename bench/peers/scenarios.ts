@@ -5,25 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkDeadline, percentile, perSecond, sortedCopy, within } from '../measure.js';
+import type { Sizes } from '../options.js';
 import { type AdapterPlace, type BenchPayload, machineClockMs, type PeerAdapter, payloadsFrom } from './adapter.js';
 import type { AdapterName } from './adapters/index.js';
 import { vacuumAnalyze } from './pg-admin.js';
 import { WorkerProcesses } from './processes.js';
 
-/** Sizes are the workloads; `--quick` shrinks them. */
-export interface Sizes {
-  bulkJobs: number;
-  /** Jobs per enqueueMany call in the bulk scenario. */
-  bulkBatch: number;
-  singleJobs: number;
-  singleCallers: number;
-  drainJobs: number;
-  latencyRatePerSecond: number;
-  latencySeconds: number;
-  historySmall: number;
-  historyLarge: number;
-  historyDrainJobs: number;
-}
+/** Sizes are the workloads, shared with the core benchmark (bench/options.ts); `--quick` shrinks them. */
+export type { Sizes };
 
 /** MetricKey names one figure of the report; METRICS says how to show it. */
 export type MetricKey =
