@@ -249,8 +249,10 @@ export class PostgresStore implements Store {
       let pending = jobs.map((job, index) => ({ job, index }));
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_INSERT_ROUNDS) throw new Error('Could not insert or find a live job for a dedup key');
-        const rows = JSON.stringify(pending.map(({ job }) => toInsertRow(job)));
-        const inserted = await execute<{ id: string; lease_token: string | null }>(db, this.statements.insert, [rows, channel]);
+        const inserted = await execute<{ id: string; lease_token: string | null }>(db, this.statements.insert, [
+          ...insertColumns(pending.map(({ job }) => job)),
+          channel,
+        ]);
         const leaseTokens = new Map(inserted.rows.map((row) => [row.id, row.lease_token]));
         // Only the dedup index is an ON CONFLICT target, so every skipped job has a key.
         const skipped: typeof pending = [];
@@ -690,26 +692,28 @@ function compareClaimOrder(a: Job, b: Job): number {
   return b.priority - a.priority || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function toInsertRow(job: JobInsert) {
-  return {
-    id: job.id,
-    queue: job.queue,
-    task: job.task,
-    payload: job.payload,
-    status: job.lease === undefined ? job.status : 'running',
-    priority: job.priority,
-    run_at: job.runAt.toISOString(),
-    max_attempts: job.maxAttempts,
-    created_at: job.createdAt.toISOString(),
-    dedup_key: job.dedupKey,
-    concurrency_key: job.concurrencyKey,
-    concurrency_limit: job.concurrencyLimit,
-    tags: job.tags,
-    metadata: job.metadata,
-    timeout_ms: job.timeoutMs,
-    lease_owner: job.lease?.owner ?? null,
-    lease_expires_at: job.lease?.expiresAt.toISOString() ?? null,
-  };
+/** insertColumns turns jobs into the column arrays of sql.insertJobs ($1 to $17). */
+function insertColumns(jobs: JobInsert[]): unknown[][] {
+  const column = <Value>(value: (job: JobInsert) => Value) => jobs.map(value);
+  return [
+    column((job) => job.id),
+    column((job) => job.queue),
+    column((job) => job.task),
+    column((job) => JSON.stringify(job.payload)),
+    column((job) => (job.lease === undefined ? job.status : 'running')),
+    column((job) => job.priority),
+    column((job) => job.runAt.toISOString()),
+    column((job) => job.maxAttempts),
+    column((job) => job.createdAt.toISOString()),
+    column((job) => job.dedupKey),
+    column((job) => job.concurrencyKey),
+    column((job) => job.concurrencyLimit),
+    column((job) => JSON.stringify(job.tags)),
+    column((job) => JSON.stringify(job.metadata)),
+    column((job) => job.timeoutMs),
+    column((job) => job.lease?.owner ?? null),
+    column((job) => job.lease?.expiresAt.toISOString() ?? null),
+  ];
 }
 
 /**
