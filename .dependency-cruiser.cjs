@@ -20,11 +20,12 @@ module.exports = {
     layer('stores', ['store', 'types', 'errors']),
     layer('core', ['store', 'types', 'errors']),
     layer('scheduler', ['core', 'store', 'types', 'errors']),
+    layer('service', ['scheduler', 'core', 'store', 'types', 'errors']),
     {
       name: 'engine-knows-no-database-driver',
-      comment: 'Only stores talk to databases; the engine sees the Store port.',
+      comment: 'Only stores talk to databases; the engine and the HTTP service see the Store port.',
       severity: 'error',
-      from: { path: '^src/(core|types|errors|store)/' },
+      from: { path: '^src/(core|types|errors|store|scheduler|service)/' },
       to: { path: 'node_modules/(pg|better-sqlite3)/' },
     },
     {

@@ -1,11 +1,13 @@
 /**
- * The demo that `npm start` runs: a worker on embedded SQLite (./jobyard.db) processing a
- * few example tasks, so a newcomer sees jobs flow, retry and report progress within seconds.
- * It becomes the HTTP service once that lands.
+ * The demo that `npm start` runs: the HTTP API with a worker and the scheduler, on embedded
+ * SQLite (./jobyard.db, or JOBYARD_DB) or on PostgreSQL when DATABASE_URL is set. It runs a
+ * few example tasks and schedules, so a newcomer sees jobs flow, retry and report progress
+ * within seconds, and can steer them from Swagger UI at /docs.
  */
 import { z } from 'zod';
-import { defineTask, Jobyard } from '../src/index.js';
-import { createSqliteStore } from '../src/stores/sqlite/store.js';
+import { defineTask, Jobyard, Scheduler } from '../src/index.js';
+import { createServer } from '../src/service/index.js';
+import type { Store } from '../src/store/index.js';
 
 const resizeImage = defineTask('resize-image', {
   schema: z.object({ file: z.string(), sizes: z.array(z.number().int().positive()) }),
@@ -29,9 +31,28 @@ const flakyWebhook = defineTask('flaky-webhook', {
   },
 });
 
-const filename = process.env.JOBYARD_DB ?? './jobyard.db';
-const store = await createSqliteStore({ filename });
-const jobyard = new Jobyard({ store, tasks: [resizeImage, flakyWebhook] });
+const cleanup = defineTask('cleanup', {
+  handler: async (_payload: null, { log }) => {
+    log.info('nothing to clean up in the demo');
+    return { removed: 0 };
+  },
+});
+
+/** openStore picks the store: PostgreSQL when DATABASE_URL is set, else SQLite (loaded only when used). */
+async function openStore(): Promise<{ store: Store; where: string }> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const { createPostgresStore } = await import('../src/stores/postgres/store.js');
+    return { store: await createPostgresStore({ connectionString: url }), where: `PostgreSQL (${new URL(url).host})` };
+  }
+  const filename = process.env.JOBYARD_DB ?? './jobyard.db';
+  const { createSqliteStore } = await import('../src/stores/sqlite/store.js');
+  return { store: await createSqliteStore({ filename }), where: filename };
+}
+
+const { store, where } = await openStore();
+const jobyard = new Jobyard({ store, tasks: [resizeImage, flakyWebhook, cleanup] });
+const scheduler = new Scheduler(jobyard);
 
 const time = () => new Date().toISOString().slice(11, 23);
 jobyard.events.on('job:started', ({ job }) => console.log(`${time()} started   ${job.task} ${job.id} (attempt ${job.attempt})`));
@@ -45,26 +66,39 @@ jobyard.events.on('job:retrying', ({ job, error, runAt }) =>
   console.log(`${time()} retrying  ${job.task} ${job.id}: ${error.message}; next at ${runAt.toISOString()}`),
 );
 jobyard.events.on('job:failed', ({ job, error }) => console.log(`${time()} failed    ${job.task} ${job.id}: ${error.message}`));
+jobyard.events.on('schedule:fired', ({ scheduleId, job }) => console.log(`${time()} fired     ${scheduleId} -> ${job.id}`));
+
+// Declared at every start; a pause made through the API survives restarts (docs/scheduler.md).
+await scheduler.schedule('resize-every-10s', {
+  task: resizeImage,
+  name: 'Resize the latest upload',
+  payload: { file: 'latest-upload.jpg', sizes: [320, 640] },
+  trigger: { kind: 'every', everyMs: 10_000 },
+});
+await scheduler.schedule('nightly-cleanup', {
+  task: cleanup,
+  name: 'Nightly cleanup',
+  trigger: { kind: 'cron', expression: '30 2 * * *', timezone: 'Europe/London' },
+});
 
 await jobyard.start({ concurrency: 4 });
-console.log(`jobyard demo: worker started on ${filename} (Ctrl+C to stop)`);
+scheduler.start();
 
-let round = 0;
-async function enqueueExamples() {
-  round += 1;
-  await jobyard.enqueue(resizeImage, { file: `photo-${round}.jpg`, sizes: [320, 640, 1280] });
-  await jobyard.enqueue(flakyWebhook, { url: `https://example.test/hooks/${round}` }, { priority: 'high' });
-  // A dedup key: a second enqueue while the first is live returns the same job.
-  const first = await jobyard.enqueue(resizeImage, { file: 'avatar.png', sizes: [64] }, { dedupKey: 'avatar' });
-  const again = await jobyard.enqueue(resizeImage, { file: 'avatar.png', sizes: [64] }, { dedupKey: 'avatar' });
-  if (!again.created && first.created) console.log(`${time()} dedup     avatar -> existing job ${again.job.id}`);
-}
-await enqueueExamples();
-const timer = setInterval(() => void enqueueExamples(), 5000);
+// A few jobs at once, so there is something to see before the first schedule fires.
+await jobyard.enqueue(resizeImage, { file: 'photo.jpg', sizes: [320, 640, 1280] });
+await jobyard.enqueue(flakyWebhook, { url: 'https://example.test/hooks/1' }, { priority: 'high' });
+
+const server = createServer({ client: jobyard, scheduler });
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+const address = await server.listen({ port, host });
+console.log(`jobyard demo: worker and scheduler on ${where}`);
+console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs (Ctrl+C to stop)`);
 
 async function shutdown() {
-  clearInterval(timer);
   console.log('stopping: waiting for running jobs...');
+  await server.close();
+  await scheduler.stop();
   await jobyard.close({ graceMs: 5000 });
   process.exit(0);
 }

@@ -1,7 +1,8 @@
 /**
  * jobyard: durable background jobs for TypeScript services. The stores live in subpath
  * exports (`jobyard/stores/sqlite`, `jobyard/stores/postgres`) so an app loads only the
- * database driver it uses.
+ * database driver it uses, and so does the HTTP service (`jobyard/service`), so an app that
+ * only enqueues never loads Fastify.
  */
 export * from './core/index.js';
 export * from './errors/index.js';

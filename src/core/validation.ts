@@ -4,7 +4,8 @@ import { type JsonValue, PRIORITY_NAMES, type PriorityName } from '../types/inde
 import type { BackoffOption } from './backoff.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NAME_PATTERN = /^[A-Za-z0-9_.:\-/]{1,128}$/;
+/** NAME_PATTERN is the shape of queue, task and schedule names: 1-128 of letters, digits and _ . : - / */
+export const NAME_PATTERN = /^[A-Za-z0-9_.:\-/]{1,128}$/;
 
 /** Limits on user input, so a caller cannot store unbounded values by mistake. */
 export const LIMITS = {

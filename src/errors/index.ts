@@ -4,7 +4,7 @@
  */
 export const ERROR_CODES = {
   JOBYARD_VALIDATION: { status: 400, message: 'Invalid input' },
-  JOBYARD_UNKNOWN_TASK: { status: 400, message: 'Unknown task' },
+  JOBYARD_UNKNOWN_TASK: { status: 422, message: 'Unknown task' },
   JOBYARD_JOB_NOT_FOUND: { status: 404, message: 'Job not found' },
   JOBYARD_SCHEDULE_NOT_FOUND: { status: 404, message: 'Schedule not found' },
   JOBYARD_INVALID_STATE: { status: 409, message: 'Invalid job state transition' },
@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   JOBYARD_UNRECOVERABLE: { status: 500, message: 'Job failed without retry' },
   JOBYARD_SNOOZED: { status: 500, message: 'Job snoozed' },
   JOBYARD_CLOSED: { status: 503, message: 'Client is closed' },
+  JOBYARD_IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'Idempotency-Key reused for another request' },
+  JOBYARD_BAD_REQUEST: { status: 400, message: 'Malformed request' },
+  JOBYARD_ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
+  JOBYARD_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
+  JOBYARD_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
+  JOBYARD_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -74,6 +80,21 @@ export class InvalidStateError extends JobyardError {
   constructor(message: string, currentStatus: string) {
     super('JOBYARD_INVALID_STATE', message);
     this.currentStatus = currentStatus;
+  }
+}
+
+/**
+ * IdempotencyKeyReusedError says an Idempotency-Key (the job's dedup key) already belongs to
+ * a job of another task or payload, so the request is not a replay of the one that made it.
+ */
+export class IdempotencyKeyReusedError extends JobyardError {
+  readonly jobId: string;
+  constructor(key: string, jobId: string) {
+    super(
+      'JOBYARD_IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key ${JSON.stringify(key)} belongs to job ${jobId} of another task or payload`,
+    );
+    this.jobId = jobId;
   }
 }
 

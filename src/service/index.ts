@@ -1,0 +1,9 @@
+/**
+ * jobyard/service: the HTTP API over a Jobyard client (and optionally a Scheduler), as a
+ * Fastify plugin to mount or as a ready server. A subpath export, so that apps which only
+ * enqueue never load Fastify.
+ */
+export { type JobyardServiceOptions, jobyardService, type ResolvedServiceOptions, resolveServiceOptions } from './plugin.js';
+export { problemType } from './problem.js';
+export type { Problem } from './schemas/common.js';
+export { createServer, type ServerOptions } from './server.js';

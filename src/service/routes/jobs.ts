@@ -1,0 +1,158 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Jobyard } from '../../core/index.js';
+import { JobNotFoundError, ValidationError } from '../../errors/index.js';
+import { enqueueIdempotent } from '../idempotency.js';
+import { assertStorable } from '../request-checks.js';
+import { problemResponses } from '../schemas/common.js';
+import {
+  EnqueueBody,
+  EnqueueHeaders,
+  JobIdParams,
+  JobPage,
+  JobSchema,
+  jobBody,
+  ListJobsQuery,
+  QueueList,
+} from '../schemas/job.js';
+
+/** jobRoutes serves the jobs and queues of one client under /api. */
+export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app, { client }) => {
+  app.get(
+    '/api/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'listJobs',
+        summary: 'List jobs, newest first, with filters and cursor pagination',
+        querystring: ListJobsQuery,
+        response: { 200: JobPage, ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const { metadata, ...filters } = request.query;
+      const page = await client.listJobs({ ...filters, metadata: parseMetadataFilter(metadata) });
+      return { jobs: page.jobs.map(jobBody), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/jobs/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJob',
+        summary: 'Get a job',
+        params: JobIdParams,
+        response: { 200: JobSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const job = await client.getJob(request.params.id);
+      if (job === null) throw new JobNotFoundError(request.params.id);
+      return jobBody(job);
+    },
+  );
+
+  app.post(
+    '/api/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'enqueueJob',
+        summary: 'Enqueue a job of a registered task',
+        description:
+          "The payload is validated by the task's schema. With an `Idempotency-Key` header the key becomes the job's " +
+          'dedup key and a replay answers 201 with the same job and `Idempotent-Replayed: true`. Without it, 201 for a ' +
+          'new job, 200 when a live job already held the `dedupKey`.',
+        headers: EnqueueHeaders,
+        body: EnqueueBody,
+        response: { 200: JobSchema, 201: JobSchema, ...problemResponses(400, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { task, payload, ...options } = request.body;
+      const key = request.headers['idempotency-key'];
+      if (key === undefined) {
+        const { job, created } = await client.enqueue(task, payload, options);
+        return reply
+          .code(created ? 201 : 200)
+          .header('location', `${request.routeOptions.url}/${job.id}`)
+          .send(jobBody(job));
+      }
+      const { job, replayed } = await enqueueIdempotent(client, { task, payload, options, key });
+      return reply
+        .code(201)
+        .header('location', `${request.routeOptions.url}/${job.id}`)
+        .header('idempotent-replayed', String(replayed))
+        .send(jobBody(job));
+    },
+  );
+
+  // Cancel and retry: a state transition of one job, answered with the job, 409 when its status forbids it.
+  const transitions = [
+    {
+      action: 'cancel',
+      operationId: 'cancelJob',
+      summary: 'Cancel a job',
+      description: 'A waiting job is cancelled at once; a running one is asked to stop (`cancelRequested`) and ends `cancelled`.',
+      apply: (id: string) => client.cancel(id),
+    },
+    {
+      action: 'retry',
+      operationId: 'retryJob',
+      summary: 'Run a failed or cancelled job again',
+      description: 'Back to `available`, its error history kept.',
+      apply: (id: string) => client.retry(id),
+    },
+  ];
+  for (const { action, apply, ...documentation } of transitions) {
+    app.post(
+      `/api/jobs/:id/${action}`,
+      {
+        schema: {
+          tags: ['jobs'],
+          ...documentation,
+          params: JobIdParams,
+          response: { 200: JobSchema, ...problemResponses(400, 404, 409) },
+        },
+      },
+      async (request) => jobBody(await apply(request.params.id)),
+    );
+  }
+
+  app.get(
+    '/api/queues',
+    {
+      schema: {
+        tags: ['queues'],
+        operationId: 'listQueues',
+        summary: 'Count jobs per queue and status',
+        response: { 200: QueueList },
+      },
+    },
+    async () => ({ queues: await client.queueStats() }),
+  );
+};
+
+/** parseMetadataFilter reads the `metadata` query parameter: a JSON object of strings, numbers and booleans. */
+function parseMetadataFilter(text: string | undefined): Record<string, string | number | boolean> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError('Invalid job filter', [{ path: 'metadata', message: 'expected a JSON object' }]);
+  }
+  const valid =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((inner) => ['string', 'boolean'].includes(typeof inner) || Number.isFinite(inner));
+  if (!valid) {
+    throw new ValidationError('Invalid job filter', [
+      { path: 'metadata', message: 'expected a JSON object of string, finite number or boolean values' },
+    ]);
+  }
+  assertStorable(value, 'metadata');
+  return value as Record<string, string | number | boolean>;
+}

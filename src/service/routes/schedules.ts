@@ -1,0 +1,170 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ScheduleNotFoundError, ValidationError, type ValidationIssue } from '../../errors/index.js';
+import { describeTrigger, nextFireTime, resolveTrigger, type Scheduler } from '../../scheduler/index.js';
+import type { Schedule, Trigger } from '../../types/index.js';
+import { MAX_TIME, problemResponses } from '../schemas/common.js';
+import { jobBody } from '../schemas/job.js';
+import {
+  fireBody,
+  HistoryQuery,
+  Preview,
+  PreviewBody,
+  ScheduleHistory,
+  ScheduleIdParams,
+  ScheduleList,
+  ScheduleRun,
+  ScheduleSchema,
+  scheduleBody,
+} from '../schemas/schedule.js';
+
+/** scheduleRoute is the route options of a route that answers with one schedule. */
+const scheduleRoute = (operationId: string, summary: string) => ({
+  schema: {
+    tags: ['schedules'],
+    operationId,
+    summary,
+    params: ScheduleIdParams,
+    response: { 200: ScheduleSchema, ...problemResponses(400, 404) },
+  },
+});
+
+/** scheduleRoutes serves the schedules of one scheduler under /api/schedules. */
+export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = async (app, { scheduler }) => {
+  const mustGet = async (id: string): Promise<Schedule> => {
+    const schedule = await scheduler.getSchedule(id);
+    if (schedule === null) throw new ScheduleNotFoundError(id);
+    return schedule;
+  };
+
+  app.get(
+    '/api/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        operationId: 'listSchedules',
+        summary: 'List schedules by id, with next run and trigger description',
+        response: { 200: ScheduleList },
+      },
+    },
+    async () => ({ schedules: (await scheduler.listSchedules()).map(scheduleBody) }),
+  );
+
+  app.get('/api/schedules/:id', scheduleRoute('getSchedule', 'Get a schedule'), async (request) =>
+    scheduleBody(await mustGet(request.params.id)),
+  );
+
+  app.post('/api/schedules/:id/pause', scheduleRoute('pauseSchedule', 'Pause a schedule: it stops firing'), async (request) =>
+    scheduleBody(await scheduler.pauseSchedule(request.params.id)),
+  );
+
+  app.post(
+    '/api/schedules/:id/resume',
+    scheduleRoute(
+      'resumeSchedule',
+      'Resume a schedule from its next fire time after now (fire times while paused are not made up)',
+    ),
+    async (request) => scheduleBody(await scheduler.resumeSchedule(request.params.id)),
+  );
+
+  app.post(
+    '/api/schedules/:id/run',
+    {
+      schema: {
+        tags: ['schedules'],
+        operationId: 'runSchedule',
+        summary: 'Enqueue one job of the schedule now (within its max instances); its next run is unchanged',
+        params: ScheduleIdParams,
+        response: { 200: ScheduleRun, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { fire, job } = await scheduler.runScheduleNow(request.params.id);
+      return { fire: fire && fireBody(fire), job: job && jobBody(job) };
+    },
+  );
+
+  app.get(
+    '/api/schedules/:id/history',
+    {
+      schema: {
+        tags: ['schedules'],
+        operationId: 'scheduleHistory',
+        summary: "A schedule's fire times: enqueued (with the job id), missed or skipped (with why)",
+        params: ScheduleIdParams,
+        querystring: HistoryQuery,
+        response: { 200: ScheduleHistory, ...problemResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      await mustGet(request.params.id);
+      const fires = await scheduler.scheduleHistory(request.params.id, { limit: request.query.limit });
+      return { fires: fires.map(fireBody) };
+    },
+  );
+};
+
+/** previewRoute computes fire times of a trigger; it needs no scheduler, only the trigger maths. */
+export const previewRoute: FastifyPluginAsyncZod = async (app) => {
+  app.post(
+    '/api/schedules/preview',
+    {
+      schema: {
+        tags: ['schedules'],
+        operationId: 'previewSchedule',
+        summary: 'The next fire times of a trigger in its time zone',
+        body: PreviewBody,
+        response: { 200: Preview, ...problemResponses(400, 413, 415) },
+      },
+    },
+    async (request) => {
+      const { count, from } = request.body;
+      const issues: ValidationIssue[] = [];
+      const trigger = resolveTrigger(request.body.trigger, 'trigger', issues);
+      if (trigger === undefined) throw new ValidationError('Invalid trigger', issues);
+      const zone = trigger.kind === 'cron' ? trigger.timezone : 'UTC';
+      return {
+        trigger,
+        description: describeTrigger(trigger),
+        fireTimes: fireTimes(trigger, from === undefined ? new Date() : new Date(from), count).map((at) => ({
+          at: at.toISOString(),
+          local: localTime(at, zone),
+        })),
+      };
+    },
+  );
+};
+
+/** fireTimes lists up to `count` fire times of a trigger after `from`, before year 10000. */
+function fireTimes(trigger: Trigger, from: Date, count: number): Date[] {
+  const times: Date[] = [];
+  let after = from;
+  while (times.length < count) {
+    const next = nextFireTime(trigger, after);
+    if (next === null || next.getTime() >= MAX_TIME) break;
+    times.push(next);
+    after = next;
+  }
+  return times;
+}
+
+/** localTime writes an instant as local ISO 8601 time in `zone` with its UTC offset, e.g. `2026-03-08T03:30:00-04:00`. */
+function localTime(at: Date, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(at)
+      .map((part) => [part.type, part.value]),
+  );
+  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
+  const millis = at.getUTCMilliseconds() ? `.${String(at.getUTCMilliseconds()).padStart(3, '0')}` : '';
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${millis}${offset}`;
+}

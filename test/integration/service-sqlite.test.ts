@@ -1,0 +1,4 @@
+import { tempSqliteStore } from '../helpers/sqlite.js';
+import { exerciseService } from './service/index.js';
+
+exerciseService('sqlite', () => tempSqliteStore());
