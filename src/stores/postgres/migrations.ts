@@ -196,6 +196,13 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
 `;
     },
   },
+  {
+    // Finding the newest job of a dedup key in any status (an Idempotency-Key replay after
+    // the job finished) read the whole table newest first: the unique index only holds live jobs.
+    version: 4,
+    name: 'dedup_key_index',
+    sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
+  },
 ];
 
 /** LATEST_SCHEMA_VERSION is the version this code creates and expects. */

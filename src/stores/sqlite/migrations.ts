@@ -146,6 +146,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
           AND json_extract(metadata, '$.jobyardScheduleId') IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'dedup_key_index',
+    sql: `
+      -- Finding the newest job of a dedup key in any status (an Idempotency-Key replay after
+      -- the job finished) read the whole table newest first: the unique index only holds live jobs.
+      CREATE INDEX jobyard_jobs_dedup_key ON jobyard_jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;
+    `,
+  },
 ];
 
 /** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */

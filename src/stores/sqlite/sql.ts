@@ -184,19 +184,21 @@ const LIST_FILTER = `
     WHERE json_type(jobyard_jobs.metadata, wanted.fullkey) IS NOT wanted.type
        OR json_extract(jobyard_jobs.metadata, wanted.fullkey) IS NOT wanted.value))`;
 
-/** Lists the newest jobs matching the filter (first page). Filter parameters, @limit. */
-export const JOB_LIST_NEWEST = `
-SELECT * FROM jobyard_jobs
-WHERE ${LIST_FILTER}
-ORDER BY id DESC
-LIMIT @limit`;
-
-/** Lists matching jobs older than the cursor job @after (later pages). Filter parameters, @after, @limit. */
-export const JOB_LIST_OLDER = `
-SELECT * FROM jobyard_jobs
-WHERE id < @after AND ${LIST_FILTER}
-ORDER BY id DESC
-LIMIT @limit`;
+/**
+ * jobList is the statement listing matching jobs newest first: the first page, or the page
+ * of jobs older than the cursor job @after. With `byDedupKey` it also states
+ * `dedup_key = @dedupKey` on its own, because SQLite uses no index for a condition behind
+ * "@p IS NULL OR", and a dedup key lookup should read its index rather than the table.
+ * Filter parameters, @limit (and @after for older pages).
+ */
+export function jobList(page: 'newest' | 'older', byDedupKey: boolean): string {
+  const conditions = [
+    ...(page === 'older' ? ['id < @after'] : []),
+    ...(byDedupKey ? ['dedup_key = @dedupKey'] : []),
+    LIST_FILTER,
+  ];
+  return `SELECT * FROM jobyard_jobs WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT @limit`;
+}
 
 /** Cancels a waiting job at once. @id, @now. */
 export const JOB_CANCEL_WAITING = `

@@ -333,8 +333,8 @@ export class SqliteStore implements Store {
     const rows = this.run(
       () =>
         (after === undefined
-          ? this.statement(SQL.JOB_LIST_NEWEST).all(bindings)
-          : this.statement(SQL.JOB_LIST_OLDER).all({ ...bindings, after })) as JobRow[],
+          ? this.statement(SQL.jobList('newest', filter.dedupKey !== undefined)).all(bindings)
+          : this.statement(SQL.jobList('older', filter.dedupKey !== undefined)).all({ ...bindings, after })) as JobRow[],
     );
     const jobs = rows.slice(0, limit).map(jobFromRow);
     const last = jobs.at(-1);
