@@ -95,7 +95,8 @@ export async function readDatabaseVersions(pgUrl: string): Promise<DatabaseVersi
   }
 }
 
-async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** withPg runs `work` on a short-lived connection (database administration, never job work). */
+export async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

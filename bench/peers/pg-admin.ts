@@ -3,18 +3,9 @@
  * creating the pgbench database, reading server settings, vacuuming). It never touches a job: every
  * measured operation goes through each system's own API.
  */
-import pg from 'pg';
+import { withPg } from '../stores.js';
 
-/** withPg runs `work` on a short-lived connection. */
-export async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withPg };
 
 /** dropSchema removes a schema the harness named (letters, digits and underscores only). */
 export async function dropSchema(url: string, schema: string): Promise<void> {

@@ -194,8 +194,7 @@ export class Worker {
    */
   reserveSlot(queue: string): { owner: string; expiresAt: Date } | null {
     if (this.stopController.signal.aborted || this.mayHaveJobs || !this.queues.includes(queue)) return null;
-    const started = this.running.size - this.settling - this.buffered.length;
-    if (this.buffered.length > 0 || started + this.reserved >= this.concurrency) return null;
+    if (this.buffered.length > 0 || this.startedCount + this.reserved >= this.concurrency) return null;
     this.reserved += 1;
     return { owner: this.id, expiresAt: new Date(this.client.clock.now().getTime() + this.leaseMs) };
   }
@@ -207,12 +206,7 @@ export class Worker {
    */
   adopt(claimed: ClaimedJob | null): void {
     this.reserved -= 1;
-    if (claimed) {
-      const entry = new HeldJob(claimed.job, claimed.leaseToken);
-      this.running.set(claimed.job.id, entry);
-      this.buffered.push(entry);
-      this.startBuffered();
-    }
+    if (claimed) this.hold([claimed]);
     this.notifyLoop();
   }
 
@@ -259,12 +253,7 @@ export class Worker {
         continue;
       }
       if (claimed.length === limit) this.mayHaveJobs = true;
-      for (const { job, leaseToken } of claimed) {
-        const entry = new HeldJob(job, leaseToken);
-        this.running.set(job.id, entry);
-        this.buffered.push(entry);
-      }
-      this.startBuffered();
+      this.hold(claimed);
     }
     this.startBuffered();
   }
@@ -283,6 +272,21 @@ export class Worker {
     return Math.min(capacity - held, 2 * capacity - this.running.size);
   }
 
+  /** hold buffers jobs now leased to this worker and starts as many as slots allow. */
+  private hold(claimed: ClaimedJob[]): void {
+    for (const { job, leaseToken } of claimed) {
+      const entry = new HeldJob(job, leaseToken);
+      this.running.set(job.id, entry);
+      this.buffered.push(entry);
+    }
+    this.startBuffered();
+  }
+
+  /** startedCount is how many held jobs have a handler running (not buffered, not settling). */
+  private get startedCount(): number {
+    return this.running.size - this.settling - this.buffered.length;
+  }
+
   /**
    * startBuffered starts buffered jobs while slots are free. Once stopping, buffered jobs
    * are handed back at once (started ones get the grace period).
@@ -290,8 +294,7 @@ export class Worker {
   private startBuffered(): void {
     const stopping = this.stopController.signal.aborted;
     while (this.buffered.length > 0) {
-      const started = this.running.size - this.settling - this.buffered.length;
-      if (!stopping && started >= this.concurrency) break;
+      if (!stopping && this.startedCount >= this.concurrency) break;
       const entry = this.buffered.shift() as HeldJob;
       if (stopping) entry.abort(new ShuttingDown());
       void this.execute(entry);

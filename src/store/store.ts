@@ -270,6 +270,11 @@ export interface JobInsertResult {
   leaseToken?: string;
 }
 
+/** insertedStatus is the status a JobInsert is stored with: `running` when inserted under a lease. */
+export function insertedStatus(job: JobInsert): JobStatus {
+  return job.lease === undefined ? job.status : 'running';
+}
+
 /**
  * checkInsertLease rejects jobs that may not be inserted leased: only an `available` job
  * without a concurrency key (whose free slots only a claim may count) can, and never inside

@@ -29,7 +29,7 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import type {
   Job,
   JobErrorRecord,
@@ -487,7 +487,7 @@ export class SqliteStore implements Store {
       queue: job.queue,
       task: job.task,
       payload: JSON.stringify(job.payload),
-      status: job.lease === undefined ? job.status : 'running',
+      status: insertedStatus(job),
       priority: job.priority,
       runAt: job.runAt.getTime(),
       maxAttempts: job.maxAttempts,
