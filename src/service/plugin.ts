@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify';
 import { createJsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
+import { access } from './access.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { assertStorable } from './request-checks.js';
 import { healthRoutes } from './routes/health.js';
@@ -72,6 +73,7 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
   acceptEmptyJsonBodies(app);
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= bodyLimit;
+    requireAccess(app.prefix, route);
   });
   app.addHook('preValidation', async (request) => {
     assertStorable(request.params, '');
@@ -84,6 +86,21 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
 };
+
+/**
+ * requireAccess makes every route of the service declare its access (least role and action
+ * name) in `config.access`, so that no route escapes auth, rate limits and audit by being
+ * forgotten. The docs (Swagger UI and the OpenAPI document) are public.
+ */
+function requireAccess(prefix: string, route: RouteOptions): void {
+  if (route.config?.access !== undefined) return;
+  const path = route.url.slice(prefix.length);
+  if (path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) {
+    route.config = { ...route.config, ...access('public', 'docs.read', { mutates: false }) };
+    return;
+  }
+  throw new Error(`jobyard service route ${route.method} ${route.url} declares no config.access`);
+}
 
 /**
  * answerWithProblems makes a Fastify context answer every error as RFC 9457 problem JSON,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Store } from '../../store/index.js';
+import { access } from '../access.js';
 
 const Liveness = z.object({ status: z.literal('ok') });
 
@@ -25,6 +26,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ store: Store; readyTimeoutMs:
   app.get(
     '/health',
     {
+      config: access('public', 'health.live', { mutates: false }),
       schema: {
         tags: ['health'],
         operationId: 'liveness',
@@ -38,6 +40,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ store: Store; readyTimeoutMs:
   app.get(
     '/health/ready',
     {
+      config: access('public', 'health.ready', { mutates: false }),
       schema: {
         tags: ['health'],
         operationId: 'readiness',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Jobyard } from '../../core/index.js';
 import { JobNotFoundError, ValidationError } from '../../errors/index.js';
+import { access } from '../access.js';
 import { enqueueIdempotent } from '../idempotency.js';
 import { assertStorable } from '../request-checks.js';
 import { problemResponses } from '../schemas/common.js';
@@ -20,6 +21,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
   app.get(
     '/api/jobs',
     {
+      config: access('viewer', 'jobs.list', { mutates: false }),
       schema: {
         tags: ['jobs'],
         operationId: 'listJobs',
@@ -38,6 +40,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
   app.get(
     '/api/jobs/:id',
     {
+      config: access('viewer', 'jobs.get', { mutates: false }),
       schema: {
         tags: ['jobs'],
         operationId: 'getJob',
@@ -56,6 +59,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
   app.post(
     '/api/jobs',
     {
+      config: access('operator', 'jobs.enqueue'),
       schema: {
         tags: ['jobs'],
         operationId: 'enqueueJob',
@@ -109,6 +113,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
     app.post(
       `/api/jobs/:id/${action}`,
       {
+        config: access('operator', `jobs.${action}`),
         schema: {
           tags: ['jobs'],
           ...documentation,
@@ -123,6 +128,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
   app.get(
     '/api/queues',
     {
+      config: access('viewer', 'queues.list', { mutates: false }),
       schema: {
         tags: ['queues'],
         operationId: 'listQueues',

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ScheduleNotFoundError, ValidationError, type ValidationIssue } from '../../errors/index.js';
 import { describeTrigger, nextFireTime, resolveTrigger, type Scheduler } from '../../scheduler/index.js';
 import type { Schedule, Trigger } from '../../types/index.js';
+import { access, type RouteAccess } from '../access.js';
 import { MAX_TIME, problemResponses } from '../schemas/common.js';
 import { jobBody } from '../schemas/job.js';
 import {
@@ -18,7 +19,8 @@ import {
 } from '../schemas/schedule.js';
 
 /** scheduleRoute is the route options of a route that answers with one schedule. */
-const scheduleRoute = (operationId: string, summary: string) => ({
+const scheduleRoute = (operationId: string, summary: string, config: { access: RouteAccess }) => ({
+  config,
   schema: {
     tags: ['schedules'],
     operationId,
@@ -39,6 +41,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
   app.get(
     '/api/schedules',
     {
+      config: access('viewer', 'schedules.list', { mutates: false }),
       schema: {
         tags: ['schedules'],
         operationId: 'listSchedules',
@@ -49,12 +52,16 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
     async () => ({ schedules: (await scheduler.listSchedules()).map(scheduleBody) }),
   );
 
-  app.get('/api/schedules/:id', scheduleRoute('getSchedule', 'Get a schedule'), async (request) =>
-    scheduleBody(await mustGet(request.params.id)),
+  app.get(
+    '/api/schedules/:id',
+    scheduleRoute('getSchedule', 'Get a schedule', access('viewer', 'schedules.get', { mutates: false })),
+    async (request) => scheduleBody(await mustGet(request.params.id)),
   );
 
-  app.post('/api/schedules/:id/pause', scheduleRoute('pauseSchedule', 'Pause a schedule: it stops firing'), async (request) =>
-    scheduleBody(await scheduler.pauseSchedule(request.params.id)),
+  app.post(
+    '/api/schedules/:id/pause',
+    scheduleRoute('pauseSchedule', 'Pause a schedule: it stops firing', access('admin', 'schedules.pause')),
+    async (request) => scheduleBody(await scheduler.pauseSchedule(request.params.id)),
   );
 
   app.post(
@@ -62,6 +69,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
     scheduleRoute(
       'resumeSchedule',
       'Resume a schedule from its next fire time after now (fire times while paused are not made up)',
+      access('admin', 'schedules.resume'),
     ),
     async (request) => scheduleBody(await scheduler.resumeSchedule(request.params.id)),
   );
@@ -69,6 +77,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
   app.post(
     '/api/schedules/:id/run',
     {
+      config: access('operator', 'schedules.run'),
       schema: {
         tags: ['schedules'],
         operationId: 'runSchedule',
@@ -86,6 +95,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
   app.get(
     '/api/schedules/:id/history',
     {
+      config: access('viewer', 'schedules.history', { mutates: false }),
       schema: {
         tags: ['schedules'],
         operationId: 'scheduleHistory',
@@ -108,6 +118,7 @@ export const previewRoute: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/schedules/preview',
     {
+      config: access('viewer', 'schedules.preview', { mutates: false }),
       schema: {
         tags: ['schedules'],
         operationId: 'previewSchedule',
