@@ -295,6 +295,8 @@ export class PostgresStore implements Store {
       const distinctQueues = [...new Set(queues)];
       const claimed: ClaimedJob[] = [];
       if (distinctQueues.length === 0) return claimed;
+      // A cancel of a job claimed before LISTEN was active would wait for the next heartbeat.
+      await this.listenerReady();
       for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
         let result: pg.QueryResult<ClaimRow>;
         try {
