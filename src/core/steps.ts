@@ -50,15 +50,27 @@ export class StepRunner {
     } catch (error) {
       const failure = error instanceof Error ? { message: error.message, name: error.name } : { message: String(error) };
       // The failure is best recorded; the handler's error is what the attempt reports.
-      await this.record({ name, status: 'failed', attempt: this.deps.job.attempt, startedAt, finishedAt: this.isoNow(), error: failure }).catch(
-        () => {},
-      );
+      await this.record({
+        name,
+        status: 'failed',
+        attempt: this.deps.job.attempt,
+        startedAt,
+        finishedAt: this.isoNow(),
+        error: failure,
+      }).catch(() => {});
       throw error;
     }
     const issues: ValidationIssue[] = [];
     const result = toJson(value, `steps.${name}`, issues);
     if (issues.length > 0) throw new ValidationError('Step result cannot be stored', issues);
-    await this.record({ name, status: 'completed', attempt: this.deps.job.attempt, startedAt, finishedAt: this.isoNow(), result });
+    await this.record({
+      name,
+      status: 'completed',
+      attempt: this.deps.job.attempt,
+      startedAt,
+      finishedAt: this.isoNow(),
+      result,
+    });
     return result as T;
   }
 
@@ -83,7 +95,10 @@ export class StepRunner {
       return;
     }
     if (stored?.status !== 'sleeping') await this.record({ ...step, status: 'sleeping', finishedAt: null });
-    throw new SnoozeError(until.getTime() - now.getTime(), `Job sleeping until ${until.toISOString()} (step ${JSON.stringify(name)})`);
+    throw new SnoozeError(
+      until.getTime() - now.getTime(),
+      `Job sleeping until ${until.toISOString()} (step ${JSON.stringify(name)})`,
+    );
   }
 
   /** begin checks a step name and that it is new in this attempt; returns its 1-based position. */
@@ -94,7 +109,9 @@ export class StepRunner {
       ]);
     }
     if (this.used.has(name)) {
-      throw new ValidationError('Invalid step', [{ path: 'name', message: `step ${JSON.stringify(name)} already ran in this job` }]);
+      throw new ValidationError('Invalid step', [
+        { path: 'name', message: `step ${JSON.stringify(name)} already ran in this job` },
+      ]);
     }
     this.deps.signal().throwIfAborted();
     this.used.add(name);

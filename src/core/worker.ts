@@ -15,8 +15,8 @@ import { DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
 import { Batcher } from './batcher.js';
 import type { Jobyard } from './client.js';
 import type { JobContext } from './job-context.js';
-import { StepRunner } from './steps.js';
 import { ReconnectBackoff, sleep } from './sleep.js';
+import { StepRunner } from './steps.js';
 import { LIMITS, OptionChecker, toJson } from './validation.js';
 
 /** WorkerOptions configure one worker: which queues it takes jobs from and how many at once. */

@@ -1,5 +1,14 @@
 import { ValidationError } from '../errors/index.js';
-import type { Job, JobErrorRecord, JobStatus, JobStep, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../types/index.js';
+import type {
+  Job,
+  JobErrorRecord,
+  JobStatus,
+  JobStep,
+  JsonValue,
+  Schedule,
+  ScheduleFire,
+  ScheduleFireOutcome,
+} from '../types/index.js';
 
 /**
  * The Store port: the only way the engine touches a database. It is shaped like the job

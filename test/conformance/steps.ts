@@ -57,7 +57,12 @@ export function stepsSuite(makeStore: MakeStore): void {
     const now = new Date();
     const job = await insertJob(store(), now);
     const first = await claimOne(store(), now);
-    const sleeping = step('wait', { status: 'sleeping', finishedAt: null, result: undefined, wakeAt: later(now, 50).toISOString() });
+    const sleeping = step('wait', {
+      status: 'sleeping',
+      finishedAt: null,
+      result: undefined,
+      wakeAt: later(now, 50).toISOString(),
+    });
     delete sleeping.result;
     await store().jobStepSave({ id: job.id, leaseToken: first.leaseToken, step: sleeping });
     assert.equal(await settle(store(), first, { kind: 'released', runAt: later(now, 50) }, now), true);

@@ -20,7 +20,7 @@ export function stepsSuite(makeStore: MakeStore): void {
   const harness = useHarness(makeStore);
 
   it('runs each completed step once across retries and continues at the failed step', async () => {
-    const runs: Record<string, number> = { sync: 0, analyze: 0, cluster: 0 };
+    const runs = { sync: 0, analyze: 0, cluster: 0 };
     const progress: string[] = [];
     const pipeline = defineTask('pipeline.steps', {
       maxAttempts: 3,
