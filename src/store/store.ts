@@ -1,5 +1,14 @@
 import { ValidationError } from '../errors/index.js';
-import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../types/index.js';
+import type {
+  Job,
+  JobErrorRecord,
+  JobStatus,
+  JobStep,
+  JsonValue,
+  Schedule,
+  ScheduleFire,
+  ScheduleFireOutcome,
+} from '../types/index.js';
 
 /**
  * The Store port: the only way the engine touches a database. It is shaped like the job
@@ -57,6 +66,13 @@ export interface Store {
 
   /** jobProgress stores progress (0..1) and an optional message; fenced by token. */
   jobProgress(params: JobProgressParams): Promise<boolean>;
+
+  /**
+   * jobStepSave records the state of one durable step of a running job, fenced by token:
+   * it replaces the job's step of the same name, or appends it after the others. False when
+   * the lease is no longer held (nothing is written).
+   */
+  jobStepSave(params: JobStepSaveParams): Promise<boolean>;
 
   /**
    * jobRescueExpired finds running jobs whose lease expired before `now`: each gets an error
@@ -349,6 +365,12 @@ export interface JobProgressParams {
   leaseToken: string;
   progress: number;
   message: string | null;
+}
+
+export interface JobStepSaveParams {
+  id: string;
+  leaseToken: string;
+  step: JobStep;
 }
 
 export interface JobListFilter {

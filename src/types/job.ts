@@ -36,6 +36,28 @@ export interface JobErrorRecord {
   stack?: string;
 }
 
+/**
+ * JobStep is the record of one durable step of a job (`ctx.step`, `ctx.sleep`): a completed
+ * step keeps its result, and later attempts return it instead of running the step again.
+ */
+export interface JobStep {
+  name: string;
+  /** `completed` steps are never run again; a `failed` one runs again in the next attempt; a `sleeping` one waits for `wakeAt`. */
+  status: 'completed' | 'failed' | 'sleeping';
+  /** The attempt that recorded this state. */
+  attempt: number;
+  /** ISO 8601 time the step (last) started. */
+  startedAt: string;
+  /** ISO 8601 time the step completed or failed; null while sleeping. */
+  finishedAt: string | null;
+  /** What the step returned (completed steps). */
+  result?: JsonValue;
+  /** Why the step failed (failed steps). */
+  error?: { message: string; name?: string };
+  /** ISO 8601 time a sleep ends (sleep steps). */
+  wakeAt?: string;
+}
+
 /** JsonValue is anything that survives JSON.stringify and JSON.parse unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -74,6 +96,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   leaseExpiresAt: Date | null;
   /** Set when a running job was asked to cancel; its worker aborts the handler. */
   cancelRequested: boolean;
+  /** The job's durable steps in the order they first ran (empty for jobs without steps). */
+  steps: JobStep[];
 }
 
 /** PRIORITY_NAMES maps the seed apps' priority names to numbers (higher runs first). */

@@ -168,6 +168,7 @@ const JOB_FIELDS = [
   'leaseOwner',
   'leaseExpiresAt',
   'cancelRequested',
+  'steps',
 ] as const satisfies readonly (keyof Job)[];
 
 /** jobFields projects a job onto the fields of Job for deep comparison. */
@@ -189,5 +190,6 @@ export function expectedNewJob(insert: JobInsert): Record<string, unknown> {
     leaseOwner: null,
     leaseExpiresAt: null,
     cancelRequested: false,
+    steps: [],
   });
 }

@@ -10,6 +10,7 @@ import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
+import { stepsSuite } from './steps.js';
 
 export type { MakeStore } from './fixtures.js';
 
@@ -19,6 +20,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],
+  ['durable steps', stepsSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],

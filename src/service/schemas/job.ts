@@ -48,6 +48,20 @@ export const JobSchema = z.object({
   leaseOwner: z.string().nullable(),
   leaseExpiresAt: DateTime.nullable(),
   cancelRequested: z.boolean(),
+  steps: z
+    .array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['completed', 'failed', 'sleeping']),
+        attempt: z.number().int(),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+        result: z.unknown().optional(),
+        error: z.object({ message: z.string(), name: z.string().optional() }).optional(),
+        wakeAt: z.string().optional(),
+      }),
+    )
+    .describe("The job's durable steps (ctx.step, ctx.sleep) in the order they first ran"),
 });
 
 /** JobBody is a job in its API form. */

@@ -203,6 +203,12 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
     name: 'dedup_key_index',
     sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
   },
+  {
+    version: 8,
+    name: 'job_steps',
+    // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.
+    sql: (schema) => `ALTER TABLE "${schema}".jobs ADD COLUMN steps jsonb;`,
+  },
 ];
 
 /** LATEST_SCHEMA_VERSION is the version this code creates and expects. */

@@ -33,7 +33,7 @@ export const LIVE_DEDUP_KEY_INDEX = 'jobs_live_dedup_key_idx';
 const JOB_COLUMNS =
   'id, queue, task, payload, status, priority, run_at, attempt, max_attempts, created_at, started_at, finished_at, ' +
   'result, errors, progress, progress_message, dedup_key, concurrency_key, concurrency_limit, tags, metadata, ' +
-  'timeout_ms, lease_owner, lease_expires_at, cancel_requested';
+  'timeout_ms, lease_owner, lease_expires_at, cancel_requested, steps';
 
 function jobColumns(alias: string): string {
   return JOB_COLUMNS.split(', ')
@@ -309,6 +309,24 @@ renewed AS (
   FROM lockable l WHERE ${leaseHeld('j', 'l')}
 )
 SELECT held.index::int AS index, held.cancel_requested FROM held`,
+  };
+}
+
+/**
+ * saveStep records a durable step of a running attempt: replaces the step of the same name,
+ * else appends it. Fenced by token.
+ * $1 id (uuid), $2 lease token (uuid), $3 step name (text), $4 step (jsonb).
+ */
+export function saveStep(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:save-step`,
+    text: `UPDATE ${quote(schema)}.jobs SET steps = CASE
+  WHEN steps @> jsonb_build_array(jsonb_build_object('name', $3::text))
+  THEN (SELECT jsonb_agg(CASE WHEN step ->> 'name' = $3::text THEN $4::jsonb ELSE step END ORDER BY position)
+        FROM jsonb_array_elements(steps) WITH ORDINALITY AS existing(step, position))
+  ELSE coalesce(steps, '[]'::jsonb) || jsonb_build_array($4::jsonb)
+END
+WHERE id = $1::uuid AND lease_token = $2::uuid AND status = 'running'`,
   };
 }
 

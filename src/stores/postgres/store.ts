@@ -15,6 +15,7 @@ import type {
   JobProgressParams,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   ScheduleFireParams,
@@ -30,6 +31,7 @@ import {
   type Job,
   type JobErrorRecord,
   type JobStatus,
+  type JobStep,
   type JsonValue,
   type Schedule,
   type ScheduleFire,
@@ -138,6 +140,7 @@ function buildStatements(schema: string) {
     settle: sql.settleJobs(schema),
     renew: sql.renewLeases(schema),
     progress: sql.updateProgress(schema),
+    saveStep: sql.saveStep(schema),
     rescue: sql.rescueExpiredJobs(schema),
     get: sql.selectJob(schema),
     cancel: sql.cancelJob(schema),
@@ -360,6 +363,14 @@ export class PostgresStore implements Store {
     return this.run(async () => {
       if (!isUuid(id) || !isUuid(leaseToken)) return false;
       const result = await execute(this.pool, this.statements.progress, [id, leaseToken, progress, message]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    return this.run(async () => {
+      if (!isUuid(id) || !isUuid(leaseToken)) return false;
+      const result = await execute(this.pool, this.statements.saveStep, [id, leaseToken, step.name, JSON.stringify(step)]);
       return (result.rowCount ?? 0) > 0;
     });
   }
@@ -750,6 +761,7 @@ function newJob(insert: JobInsert): Job {
     leaseOwner: insert.lease?.owner ?? null,
     leaseExpiresAt: insert.lease?.expiresAt ?? null,
     cancelRequested: false,
+    steps: [],
   };
 }
 
@@ -795,6 +807,7 @@ interface JobRow {
   lease_owner: string | null;
   lease_expires_at: Date | null;
   cancel_requested: boolean;
+  steps: JobStep[] | null;
 }
 
 /** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
@@ -827,6 +840,7 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
+    steps: row.steps ?? [],
   };
 }
 

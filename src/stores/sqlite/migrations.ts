@@ -155,6 +155,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX jobyard_jobs_dedup_key ON jobyard_jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'job_steps',
+    sql: `
+      -- Durable steps of a job: a JSON array of step records, NULL (no steps) for most jobs.
+      ALTER TABLE jobyard_jobs ADD COLUMN steps TEXT;
+    `,
+  },
 ];
 
 /** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */

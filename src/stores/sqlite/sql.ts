@@ -147,6 +147,20 @@ UPDATE jobyard_jobs SET lease_expires_at = @leaseExpiresAt
 WHERE ${LEASE_HELD}
 RETURNING cancel_requested`;
 
+/**
+ * Records a durable step of a running attempt: replaces the step of the same name, else
+ * appends it. @id, @leaseToken, @name, @step (JSON text).
+ */
+export const JOB_STEP_SAVE = `
+UPDATE jobyard_jobs SET steps = CASE
+  WHEN EXISTS (SELECT 1 FROM json_each(jobyard_jobs.steps) WHERE value ->> '$.name' = @name)
+  THEN (SELECT json_group_array(json(step)) FROM (
+    SELECT CASE WHEN value ->> '$.name' = @name THEN @step ELSE value END AS step
+    FROM json_each(jobyard_jobs.steps) ORDER BY key))
+  ELSE json_insert(coalesce(steps, '[]'), '$[#]', json(@step))
+END
+WHERE ${LEASE_HELD}`;
+
 /** Stores the progress of a running attempt. @id, @leaseToken, @progress, @message. */
 export const JOB_PROGRESS = `
 UPDATE jobyard_jobs SET progress = @progress, progress_message = @message

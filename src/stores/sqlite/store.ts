@@ -20,6 +20,7 @@ import type {
   JobSettle,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   ScheduleFireParams,
@@ -119,6 +120,7 @@ interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
+  steps: string | null;
 }
 
 /** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
@@ -291,6 +293,11 @@ export class SqliteStore implements Store {
 
   async jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
     return this.run(() => this.renewInTransaction(params));
+  }
+
+  async jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    const values = { id, leaseToken, name: step.name, step: JSON.stringify(step) };
+    return this.run(() => this.statement(SQL.JOB_STEP_SAVE).run(values).changes > 0);
   }
 
   async jobProgress(params: JobProgressParams): Promise<boolean> {
@@ -760,6 +767,7 @@ function jobFromRow(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
+    steps: row.steps === null ? [] : JSON.parse(row.steps),
   };
 }
 

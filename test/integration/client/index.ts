@@ -9,6 +9,7 @@ import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
+import { stepsSuite } from './steps.js';
 import { workerSuite } from './worker.js';
 
 export type { MakeStore, TestDatabase } from './fixtures.js';
@@ -30,5 +31,6 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('prefetch', () => prefetchSuite(makeStore));
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
+    describe('durable steps', () => stepsSuite(makeStore));
   });
 }
