@@ -16,6 +16,8 @@ export interface JobContext<Payload = unknown> {
   heartbeat(): Promise<void>;
   /** A pino logger bound to the job's id, task and attempt. */
   readonly log: Logger;
+  /** parents reads the jobs this job depends on (`dependsOn`), in that order, with their results; pruned ones are left out. */
+  parents(): Promise<Job[]>;
   /**
    * step runs `fn` once per job and stores its result (JSON): when the job runs again (a
    * retry, or a rescue after a crash), a step that completed returns its stored result

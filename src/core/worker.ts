@@ -472,6 +472,7 @@ export class Worker {
       heartbeat: async () => {
         await this.renewLeases([entry]);
       },
+      parents: () => this.store.jobParents({ id: job.id }),
       step: (name, fn) => steps().step(name, fn),
       sleep: (name, ms) => {
         if (typeof ms !== 'number' || !Number.isFinite(ms)) {

@@ -98,7 +98,16 @@ export interface Job<Payload = unknown, Result = unknown> {
   cancelRequested: boolean;
   /** The job's durable steps in the order they first ran (empty for jobs without steps). */
   steps: JobStep[];
+  /** Parent jobs this job waits for (empty for none); see EnqueueOptions.dependsOn. */
+  dependsOn: string[];
 }
+
+/**
+ * ParentFailurePolicy is what a parent that fails for good or is cancelled does to its
+ * children: `cancel` them (with an error record naming the parent), or let them `run`
+ * as if it had completed.
+ */
+export type ParentFailurePolicy = 'cancel' | 'run';
 
 /** PRIORITY_NAMES maps the seed apps' priority names to numbers (higher runs first). */
 export const PRIORITY_NAMES = { low: -10, normal: 0, high: 10 } as const;

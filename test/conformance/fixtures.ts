@@ -169,6 +169,7 @@ const JOB_FIELDS = [
   'leaseExpiresAt',
   'cancelRequested',
   'steps',
+  'dependsOn',
 ] as const satisfies readonly (keyof Job)[];
 
 /** jobFields projects a job onto the fields of Job for deep comparison. */
@@ -191,5 +192,6 @@ export function expectedNewJob(insert: JobInsert): Record<string, unknown> {
     leaseExpiresAt: null,
     cancelRequested: false,
     steps: [],
+    dependsOn: insert.dependsOn ?? [],
   });
 }

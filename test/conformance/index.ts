@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
+import { dependenciesSuite } from './dependencies.js';
 import type { MakeStore } from './fixtures.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
@@ -21,6 +22,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['settle', settleSuite],
   ['lease', leaseSuite],
   ['durable steps', stepsSuite],
+  ['job dependencies', dependenciesSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],

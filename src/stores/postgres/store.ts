@@ -25,7 +25,16 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import {
+  checkInsertLease,
+  checkParents,
+  dedupKeyHeldReason,
+  hasParents,
+  insertedStatus,
+  linkParents,
+  maxInstancesReason,
+  scheduledJob,
+} from '../../store/index.js';
 import {
   FINAL_STATUSES,
   type Job,
@@ -141,6 +150,10 @@ function buildStatements(schema: string) {
     renew: sql.renewLeases(schema),
     progress: sql.updateProgress(schema),
     saveStep: sql.saveStep(schema),
+    parents: sql.selectParents(schema),
+    lockParents: sql.lockParents(schema),
+    insertDependencies: sql.insertDependencies(schema),
+    linkChildren: sql.linkChildren(schema),
     rescue: sql.rescueExpiredJobs(schema),
     get: sql.selectJob(schema),
     cancel: sql.cancelJob(schema),
@@ -240,7 +253,45 @@ export class PostgresStore implements Store {
     }
   }
 
-  jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+  async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+    if (!jobs.some(hasParents)) return this.insertJobs(jobs, transaction);
+    checkParents(jobs);
+    // Children and their links commit together: in the caller's transaction, else in one of their own.
+    const insertAndLink = async (client: Queryable) => this.linkChildren(jobs, await this.insertJobs(jobs, client), client);
+    return transaction === undefined
+      ? this.inTransaction(insertAndLink)
+      : this.run(() => insertAndLink(asTransactionClient(transaction)));
+  }
+
+  /**
+   * linkChildren links the new jobs that have parents to them (see Store.jobInsertMany),
+   * inside the transaction that inserted them. The parents are locked (FOR SHARE) while
+   * their statuses are read, so none reaches a final status unseen before the links commit:
+   * its settle_children trigger then finds them.
+   */
+  private async linkChildren(jobs: JobInsert[], results: JobInsertResult[], client: Queryable): Promise<JobInsertResult[]> {
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const statuses = await execute<{ id: string; status: JobStatus }>(client, this.statements.lockParents, [
+      parentIds.filter(isUuid),
+    ]);
+    const links = linkParents(children, new Map(statuses.rows.map((row) => [row.id, row.status])));
+    const edges = links.flatMap((link) => link.parentIds.map((parentId) => [link.childId, parentId] as const));
+    await execute(client, this.statements.insertDependencies, [edges.map(([child]) => child), edges.map(([, parent]) => parent)]);
+    const linked = await execute<JobRow>(client, this.statements.linkChildren, [
+      links.map((link) => link.childId),
+      links.map((link) => JSON.stringify(link.parentIds)),
+      links.map((link) => link.waitingParents),
+      links.map((link) => link.onParentFailure),
+      children.map((child) => child.createdAt),
+      this.channel,
+    ]);
+    const byId = new Map(linked.rows.map((row) => [row.id, toJob(row)]));
+    return results.map((result) => ({ ...result, job: byId.get(result.job.id) ?? result.job }));
+  }
+
+  private insertJobs(jobs: JobInsert[], transaction: unknown): Promise<JobInsertResult[]> {
     return this.run(async () => {
       if (jobs.length === 0) return [];
       checkInsertLease(jobs, transaction !== undefined);
@@ -381,6 +432,13 @@ export class PostgresStore implements Store {
       await this.listenerReady();
       const result = await execute<JobRow>(this.pool, this.statements.rescue, [now, limit, now.toISOString(), this.channel]);
       return result.rows.map(toJob);
+    });
+  }
+
+  jobParents({ id }: { id: string }): Promise<Job[]> {
+    return this.run(async () => {
+      if (!isUuid(id)) return [];
+      return (await execute<JobRow>(this.pool, this.statements.parents, [id])).rows.map(toJob);
     });
   }
 
@@ -762,6 +820,7 @@ function newJob(insert: JobInsert): Job {
     leaseExpiresAt: insert.lease?.expiresAt ?? null,
     cancelRequested: false,
     steps: [],
+    dependsOn: [],
   };
 }
 
@@ -808,6 +867,7 @@ interface JobRow {
   lease_expires_at: Date | null;
   cancel_requested: boolean;
   steps: JobStep[] | null;
+  depends_on: string[] | null;
 }
 
 /** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
@@ -841,6 +901,7 @@ function toJob(row: JobRow): Job {
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
     steps: row.steps ?? [],
+    dependsOn: row.depends_on ?? [],
   };
 }
 

@@ -30,7 +30,17 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import {
+  checkInsertLease,
+  checkParents,
+  dedupKeyHeldReason,
+  hasParents,
+  insertedStatus,
+  isDueOnInsert,
+  linkParents,
+  maxInstancesReason,
+  scheduledJob,
+} from '../../store/index.js';
 import type {
   Job,
   JobErrorRecord,
@@ -121,6 +131,7 @@ interface JobRow {
   lease_expires_at: number | null;
   cancel_requested: number;
   steps: string | null;
+  depends_on: string | null;
 }
 
 /** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
@@ -204,6 +215,8 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   /** Hears commits of other processes while anyone subscribes; null for in-memory databases. */
   private readonly fileWatcher: DatabaseFileWatcher | null;
+  /** Queues of child jobs the dependency trigger made due, announced once the write is done. */
+  private readonly releasedQueues = new Set<string>();
 
   private readonly migrateInTransaction: () => MigrateResult;
   private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
@@ -232,18 +245,25 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${resolved.synchronous}`);
       db.pragma('foreign_keys = ON');
+      // A cancelled child job cancels its own children through the same trigger (migration 10).
+      db.pragma('recursive_triggers = ON');
     } catch (error) {
       db?.close();
       throw classifySqliteError(error, undefined);
     }
     this.db = db;
+    // Called by the trigger that settles child jobs, for each child it made due.
+    db.function('jobyard_jobs_released', { deterministic: false, directOnly: false }, (queue: unknown) => {
+      if (typeof queue === 'string') this.releasedQueues.add(queue);
+      return null;
+    });
     this.fileWatcher = db.memory
       ? null
       : new DatabaseFileWatcher(resolved.filename, () => this.publish({ type: 'jobs_available', queue: '*' }));
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
     this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
-    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => jobs.map((job) => this.insertJob(job))).immediate;
+    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => this.insertJobs(jobs)).immediate;
     this.claimInTransaction = db.transaction((params: JobClaimParams) => this.claimJobs(params)).immediate;
     this.settleInTransaction = db.transaction((settles: JobSettle[], now: number) => this.settleJobs(settles, now)).immediate;
     this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
@@ -274,10 +294,9 @@ export class SqliteStore implements Store {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
     }
     checkInsertLease(params.jobs, false);
+    checkParents(params.jobs);
     const results = this.run(() => this.insertInTransaction(params.jobs));
-    this.publishAvailable(
-      results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
-    );
+    this.publishAvailable(results.filter(({ created, job }) => created && isDueOnInsert(job)).map((result) => result.job.queue));
     return results;
   }
 
@@ -317,6 +336,11 @@ export class SqliteStore implements Store {
     const jobs = rows.map(jobFromRow);
     this.publishAvailable(jobs.filter((job) => job.status === 'retryable').map((job) => job.queue));
     return jobs;
+  }
+
+  async jobParents(params: { id: string }): Promise<Job[]> {
+    if (typeof params.id !== 'string') return [];
+    return this.run(() => (this.statement(SQL.JOB_PARENTS).all({ id: params.id }) as JobRow[]).map(jobFromRow));
   }
 
   async jobGet(params: { id: string }): Promise<Job | null> {
@@ -446,6 +470,11 @@ export class SqliteStore implements Store {
       return work();
     } catch (error) {
       throw classifySqliteError(error, this.db);
+    } finally {
+      if (this.releasedQueues.size > 0) {
+        this.publishAvailable(this.releasedQueues);
+        this.releasedQueues.clear();
+      }
     }
   }
 
@@ -486,6 +515,34 @@ export class SqliteStore implements Store {
       applied.push(migration.version);
     }
     return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+  }
+
+  /** insertJobs inserts jobs, then links the new ones that have parents to them (see Store.jobInsertMany). */
+  private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
+    const results = jobs.map((job) => this.insertJob(job));
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const rows = this.statement(SQL.JOB_PARENT_STATUSES).all({ ids: JSON.stringify(parentIds) }) as {
+      id: string;
+      status: JobStatus;
+    }[];
+    const links = linkParents(children, new Map(rows.map((row) => [row.id, row.status])));
+    const linked = new Map<string, Job>();
+    for (const [index, link] of links.entries()) {
+      const parentIds = JSON.stringify(link.parentIds);
+      this.statement(SQL.JOB_DEPENDENCIES_INSERT).run({ childId: link.childId, parentIds });
+      this.statement(SQL.JOB_PARENTS_MARK).run({ parentIds });
+      const row = this.statement(SQL.JOB_CHILD_LINK).get({
+        id: link.childId,
+        dependsOn: parentIds,
+        waitingParents: link.waitingParents,
+        onParentFailure: link.onParentFailure,
+        now: (children[index] as JobInsert).createdAt.getTime(),
+      }) as JobRow;
+      linked.set(link.childId, jobFromRow(row));
+    }
+    return results.map((result) => ({ ...result, job: linked.get(result.job.id) ?? result.job }));
   }
 
   private insertJob(job: JobInsert): JobInsertResult {
@@ -768,6 +825,7 @@ function jobFromRow(row: JobRow): Job {
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
     steps: row.steps === null ? [] : JSON.parse(row.steps),
+    dependsOn: row.depends_on === null ? [] : JSON.parse(row.depends_on),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
+import { dependenciesSuite } from './dependencies.js';
 import { enqueueSuite } from './enqueue.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
@@ -32,5 +33,6 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
     describe('durable steps', () => stepsSuite(makeStore));
+    describe('job dependencies', () => dependenciesSuite(makeStore));
   });
 }
