@@ -88,6 +88,13 @@ export class InvalidStateError extends JobyardError {
   }
 }
 
+/** AuthUnavailableError says a JWT could not be checked because its key set (JWKS) could not be fetched; try again later. */
+export class AuthUnavailableError extends JobyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOBYARD_AUTH_UNAVAILABLE', message, options);
+  }
+}
+
 /** TokenNotFoundError says no API token has that id (nor, where names are accepted, that live name). */
 export class TokenNotFoundError extends JobyardError {
   constructor(idOrName: string) {
