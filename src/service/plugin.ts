@@ -96,7 +96,7 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     route.bodyLimit ??= bodyLimit;
     requireAccess(app.prefix, route);
   });
-  registerAuth(app, { auth, store: client.store, clock: client.clock });
+  registerAuth(app, { auth, store: client.store, clock: client.clock, docs });
   app.addHook('preValidation', async (request) => {
     assertStorable(request.params, '');
     assertStorable(request.query, '');

@@ -32,7 +32,7 @@ const REALM = 'Bearer realm="jobyard"';
  */
 export function registerAuth(
   app: FastifyInstance,
-  { auth, store, clock }: { auth: ResolvedAuth; store: Store; clock: Clock },
+  { auth, store, clock, docs }: { auth: ResolvedAuth; store: Store; clock: Clock; docs: boolean },
 ): void {
   if (!app.hasRequestDecorator('principal')) app.decorateRequest('principal', null);
   if (!auth.enabled) {
@@ -47,7 +47,7 @@ export function registerAuth(
   }
   if (auth.devTokenHash !== null) app.log.warn('jobyard service: a dev token is registered as an admin key (local runs only)');
   const authenticate = createAuthenticator(auth, store, clock);
-  app.addHook('onRoute', documentAccess);
+  app.addHook('onRoute', (route) => documentAccess(route, { security: docs }));
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access;
     if (access === undefined) return;
@@ -78,23 +78,31 @@ function refuse(request: FastifyRequest, reply: FastifyReply, access: RouteAcces
   );
 }
 
+/** ACCESS_EXTENSION is the OpenAPI extension field in which every operation states its access (role, action, mutates). */
+export const ACCESS_EXTENSION = 'x-jobyard-access';
+
+type DocumentedSchema = RouteOptions['schema'] & { description?: string; hide?: boolean; [ACCESS_EXTENSION]?: RouteAccess };
+
 /**
- * documentAccess adds to the OpenAPI operation of every non-public route the bearer
- * security requirement, its least role (in the description) and its 401 and 403 answers,
- * so that Swagger UI's Authorize button applies and readers see what each call needs.
+ * documentAccess states every route's access in its OpenAPI operation (ACCESS_EXTENSION)
+ * and adds to each non-public one its least role (in the description), its 401 and 403
+ * answers and, with `security` (the service serves its own document, which declares the
+ * scheme), the bearer security requirement that Swagger UI's Authorize button applies.
  */
-function documentAccess(route: RouteOptions): void {
+function documentAccess(route: RouteOptions, { security }: { security: boolean }): void {
   const access = route.config?.access;
-  const schema = route.schema as
-    | (RouteOptions['schema'] & { security?: unknown; description?: string; hide?: boolean })
-    | undefined;
-  if (access === undefined || access.role === 'public' || schema === undefined || schema.hide || schema.security !== undefined) {
+  const schema = route.schema as DocumentedSchema | undefined;
+  // A HEAD route is made from its GET route's options, already documented.
+  if (access === undefined || schema === undefined || schema.hide || schema[ACCESS_EXTENSION] !== undefined) return;
+  if (access.role === 'public') {
+    route.schema = { ...schema, [ACCESS_EXTENSION]: access } as RouteOptions['schema'];
     return;
   }
   const needs = `Requires the \`${access.role}\` role${access.role === 'admin' ? '' : ' or above'} (action \`${access.action}\`).`;
   route.schema = {
     ...schema,
-    security: [{ [BEARER_SECURITY_SCHEME]: [] }],
+    [ACCESS_EXTENSION]: access,
+    ...(security ? { security: [{ [BEARER_SECURITY_SCHEME]: [] }] } : {}),
     description: schema.description ? `${schema.description}\n\n${needs}` : needs,
     response: { ...(schema.response as object), ...problemResponses(401, 403) },
   } as RouteOptions['schema'];

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask, Jobyard } from '../../../src/core/index.js';
 import { Scheduler } from '../../../src/scheduler/index.js';
-import { createServer, type JobyardServiceOptions } from '../../../src/service/index.js';
+import { createServer, type ServerOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
 
 /** MakeStore builds one fresh, migrated store (a temp SQLite file, a fresh PostgreSQL schema) and its disposal. */
@@ -55,7 +55,7 @@ export interface ServiceHarness {
  * test tasks, a scheduler (not started) and a server whose auth accepts ADMIN_TOKEN (and API
  * keys) unless `options.auth` says otherwise, and disposes of them afterwards.
  */
-export function useService(makeStore: MakeStore, options: Partial<Omit<JobyardServiceOptions, 'client'>> = {}): ServiceHarness {
+export function useService(makeStore: MakeStore, options: Partial<Omit<ServerOptions, 'client'>> = {}): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
     const { store, cleanup } = await makeStore();
