@@ -5,7 +5,7 @@ import type { Store } from '../../store/index.js';
 import { type Clock, isRole, ROLES, type Role } from '../../types/index.js';
 import type { Principal } from '../access.js';
 import { hashTokenSecret, isApiTokenSecret } from './api-tokens.js';
-import { MAX_BEARER_TOKEN_LENGTH, type ResolvedAuth, type ResolvedJwt, sha256 } from './options.js';
+import { type ResolvedAuth, type ResolvedJwt, sha256 } from './options.js';
 
 /** Authentication is who a request's credentials name, or why they name no one (said in the 401). */
 export type Authentication = { principal: Principal } | { failure: string; missing: boolean };
@@ -18,6 +18,9 @@ export const ANONYMOUS_ADMIN: Principal = { id: 'anonymous', name: 'anonymous', 
 
 /** An API key's lastUsedAt is written at most this often: a read per request, not a write. */
 const LAST_USED_PRECISION_MS = 60_000;
+
+/** Longest `Authorization` value read; a longer one is refused unread. */
+const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /** The `Authorization` value: the Bearer scheme (any case), one token, optional trailing spaces (RFC 6750). */
 const BEARER = /^bearer +([\x21-\x7e]+) *$/i;
@@ -37,9 +40,8 @@ export function createAuthenticator(
     if (header === undefined || header === '') {
       return { failure: 'No credentials: send Authorization: Bearer <token>', missing: true };
     }
-    const token =
-      typeof header === 'string' && header.length <= MAX_BEARER_TOKEN_LENGTH + 16 ? BEARER.exec(header)?.[1] : undefined;
-    if (token === undefined || token.length > MAX_BEARER_TOKEN_LENGTH) {
+    const token = typeof header === 'string' && header.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(header)?.[1] : undefined;
+    if (token === undefined) {
       return { failure: 'Malformed Authorization header: expected Bearer <token>', missing: false };
     }
     if (auth.devTokenHash !== null && timingSafeEqual(sha256(token), auth.devTokenHash)) return { principal: DEV_PRINCIPAL };
@@ -61,9 +63,7 @@ async function verifyJwt(jwt: ResolvedJwt, token: string, clock: Clock): Promise
   let payload: JWTPayload;
   try {
     const options = { algorithms: jwt.algorithms, issuer: jwt.issuer, audience: jwt.audience, currentDate: clock.now() };
-    // jwtVerify has one overload for a key and one for a key getter (a remote JWKS).
-    ({ payload } =
-      jwt.key instanceof Uint8Array ? await jwtVerify(token, jwt.key, options) : await jwtVerify(token, jwt.key, options));
+    ({ payload } = await jwtVerify(token, jwt.key, options));
   } catch (error) {
     return { failure: `Invalid JWT: ${jwtFailure(error)}`, missing: false };
   }

@@ -45,7 +45,8 @@ export interface JwtOptions {
 
 /** ResolvedJwt is a JWT configuration ready for `jwtVerify`. */
 export interface ResolvedJwt {
-  key: Uint8Array | JWTVerifyGetKey;
+  /** Resolves the verification key: the secret, or the JWKS key named by the token's header. */
+  key: JWTVerifyGetKey;
   /** The algorithms accepted: HS256 for a secret; for a JWKS, those its keys declare. */
   algorithms: string[] | undefined;
   issuer: string | string[] | undefined;
@@ -58,8 +59,6 @@ export type ResolvedAuth =
   | { enabled: false }
   | { enabled: true; apiKeys: boolean; jwt: ResolvedJwt | null; devTokenHash: Buffer | null };
 
-/** A bearer token (or dev token) is 1 or more visible ASCII characters; longer ones are refused unread. */
-export const MAX_BEARER_TOKEN_LENGTH = 4096;
 const DEV_TOKEN_PATTERN = /^[\x21-\x7e]{1,512}$/;
 const MIN_HS256_SECRET_BYTES = 32;
 
@@ -130,7 +129,7 @@ function resolveJwtOptions(jwt: JwtOptions, checker: OptionChecker): ResolvedJwt
       checker.problem('auth.jwt.secret', `expected at least ${MIN_HS256_SECRET_BYTES} bytes (HS256 needs a 256-bit key)`);
       return null;
     }
-    return { key, algorithms: ['HS256'], ...common };
+    return { key: () => key, algorithms: ['HS256'], ...common };
   }
   let url: URL;
   try {
