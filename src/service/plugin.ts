@@ -7,11 +7,14 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import { BEARER_SECURITY_SCHEME, bearerSecurityScheme, registerAuth } from './auth/hook.js';
+import { type AuthOptions, type ResolvedAuth, resolveAuthOptions } from './auth/options.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { assertStorable } from './request-checks.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 /** JobyardServiceOptions configure the HTTP service plugin. */
 export interface JobyardServiceOptions {
@@ -32,6 +35,14 @@ export interface JobyardServiceOptions {
   docs?: boolean;
   /** How long `/health/ready` waits for the store's ping before reporting it not ready, in ms. @defaultValue 2000 */
   readyTimeoutMs?: number;
+  /**
+   * Who may call what (docs/api.md, Authentication). On by default with API keys; add JWTs
+   * or a dev token here. `false` turns authentication off, explicitly: every request then
+   * acts as an anonymous admin, and the service logs a warning when it starts. Never do that
+   * where anyone else can reach the port.
+   * @defaultValue `{ apiKeys: true }` (API keys only)
+   */
+  auth?: AuthOptions | false;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -41,6 +52,7 @@ export interface ResolvedServiceOptions {
   bodyLimit: number;
   docs: boolean;
   readyTimeoutMs: number;
+  auth: ResolvedAuth;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -53,8 +65,17 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   const bodyLimit = checker.integer('bodyLimit', options?.bodyLimit, 1, 100 * 1024 * 1024) ?? 1024 * 1024;
   const readyTimeoutMs = checker.integer('readyTimeoutMs', options?.readyTimeoutMs, 1, 60_000) ?? 2000;
   if (options?.docs !== undefined && typeof options.docs !== 'boolean') checker.problem('docs', 'expected a boolean');
+  // The one environment variable the library reads: a dev token must never reach production.
+  const auth = resolveAuthOptions(options?.auth, checker, { production: process.env.NODE_ENV === 'production' });
   checker.throwIfAny('Invalid service options');
-  return { client: options.client, scheduler: options.scheduler ?? null, bodyLimit, docs: options.docs ?? true, readyTimeoutMs };
+  return {
+    client: options.client,
+    scheduler: options.scheduler ?? null,
+    bodyLimit,
+    docs: options.docs ?? true,
+    readyTimeoutMs,
+    auth,
+  };
 }
 
 /**
@@ -62,11 +83,11 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
  * if it likes: `/health`, `/health/ready`, `/api/...`, `/openapi.json` and `/docs` (see
  * docs/api.md). It is encapsulated: its zod validation, problem JSON errors and body limit
  * apply to its own routes only. Under a prefix it also answers unknown routes below that
- * prefix with a problem 404; the app's other routes are left alone. There is no
- * authentication yet: expose it only where every caller may steer every job.
+ * prefix with a problem 404; the app's other routes are left alone. Every route but health
+ * and the docs needs a bearer token whose role is at least the route's (see `auth`).
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
-  const { client, scheduler, bodyLimit, docs, readyTimeoutMs } = resolveServiceOptions(options);
+  const { client, scheduler, bodyLimit, docs, readyTimeoutMs, auth } = resolveServiceOptions(options);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -75,16 +96,18 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     route.bodyLimit ??= bodyLimit;
     requireAccess(app.prefix, route);
   });
+  registerAuth(app, { auth, store: client.store, clock: client.clock, docs });
   app.addHook('preValidation', async (request) => {
     assertStorable(request.params, '');
     assertStorable(request.query, '');
     assertStorable(request.body, '');
   });
-  if (docs) await registerDocs(app);
+  if (docs) await registerDocs(app, auth);
   await app.register(healthRoutes, { store: client.store, readyTimeoutMs });
   await app.register(jobRoutes, { client });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
+  if (!auth.enabled || auth.apiKeys) await app.register(tokenRoutes, { store: client.store, clock: client.clock });
 };
 
 /**
@@ -139,7 +162,7 @@ export function acceptEmptyJsonBodies(app: FastifyInstance): void {
   });
 }
 
-async function registerDocs(app: FastifyInstance): Promise<void> {
+async function registerDocs(app: FastifyInstance, auth: ResolvedAuth): Promise<void> {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   await app.register(fastifySwagger, {
     openapi: {
@@ -149,12 +172,16 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         version,
         description:
           'Durable jobs and schedules over HTTP. Errors are RFC 9457 problem JSON (`application/problem+json`). ' +
-          'No authentication yet: see docs/api.md.',
+          (auth.enabled
+            ? 'Every operation but health and these docs needs `Authorization: Bearer <token>` with the role it names.'
+            : 'Authentication is OFF on this server (auth: false): every caller acts as an admin.'),
       },
+      ...(auth.enabled ? { components: { securitySchemes: { [BEARER_SECURITY_SCHEME]: bearerSecurityScheme } } } : {}),
       tags: [
         { name: 'jobs', description: 'Enqueue, query and steer jobs' },
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
+        { name: 'tokens', description: 'API keys (admin)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

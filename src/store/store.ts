@@ -1,14 +1,17 @@
 import { InvalidStateError, ValidationError } from '../errors/index.js';
-import type {
-  Job,
-  JobErrorRecord,
-  JobStatus,
-  JobStep,
-  JsonValue,
-  ParentFailurePolicy,
-  Schedule,
-  ScheduleFire,
-  ScheduleFireOutcome,
+import {
+  type ApiToken,
+  isRole,
+  type Job,
+  type JobErrorRecord,
+  type JobStatus,
+  type JobStep,
+  type JsonValue,
+  type ParentFailurePolicy,
+  type Role,
+  type Schedule,
+  type ScheduleFire,
+  type ScheduleFireOutcome,
 } from '../types/index.js';
 
 /**
@@ -187,6 +190,67 @@ export interface Store {
 
   /** scheduleHistory lists a schedule's fire records, latest fire time first (at one instant the trigger's before the manual run). */
   scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
+
+  /**
+   * tokenInsert stores a new API token, its secret only as `secretHash`. Refuses, writing
+   * nothing, a token that checkApiTokenInsert rejects (ValidationError) and a name that a live
+   * (unrevoked) token already has (TokenNameTakenError, race-safe through a unique index on
+   * live names). A revoked token's name may be given again.
+   */
+  tokenInsert(params: { token: ApiTokenInsert }): Promise<ApiToken>;
+
+  /** tokenFindByHash returns the live (unrevoked) token whose secret hashes to `secretHash`, or null. */
+  tokenFindByHash(params: { secretHash: string }): Promise<ApiToken | null>;
+
+  /** tokenList lists API tokens oldest first (createdAt, then id); revoked ones only with `includeRevoked`. */
+  tokenList(params: { includeRevoked: boolean }): Promise<ApiToken[]>;
+
+  /**
+   * tokenRevoke sets revokedAt = now on a live token (`applied: true`); from then on
+   * tokenFindByHash no longer finds it. A token already revoked is returned unchanged
+   * (`applied: false`). Null when no token has the id.
+   */
+  tokenRevoke(params: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null>;
+
+  /**
+   * tokenMarkUsed records that a token authenticated a request at `now`: lastUsedAt becomes
+   * `now` unless it is already later. The caller decides how often to call it (it is a write).
+   */
+  tokenMarkUsed(params: { id: string; now: Date }): Promise<void>;
+}
+
+/** ApiTokenInsert is a new API token as the store keeps it: the SHA-256 of its secret, never the secret. */
+export interface ApiTokenInsert {
+  id: string;
+  name: string;
+  role: Role;
+  /** Lower-case hex SHA-256 of the secret (64 characters). */
+  secretHash: string;
+  createdAt: Date;
+}
+
+/** API_TOKEN_NAME_PATTERN is the shape of a token name: 1-128 of letters, digits and _ . : - / @ */
+export const API_TOKEN_NAME_PATTERN = /^[A-Za-z0-9_.:\-/@]{1,128}$/;
+
+const SECRET_HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** checkApiTokenInsert rejects a token with a malformed id, name, role or secret hash (ValidationError). */
+export function checkApiTokenInsert(token: ApiTokenInsert): void {
+  const issues: { path: string; message: string }[] = [];
+  if (typeof token.id !== 'string' || token.id.length === 0 || token.id.length > 128) {
+    issues.push({ path: 'id', message: 'expected a string of 1-128 characters' });
+  }
+  if (typeof token.name !== 'string' || !API_TOKEN_NAME_PATTERN.test(token.name)) {
+    issues.push({ path: 'name', message: 'expected 1-128 characters of letters, digits and _ . : - / @' });
+  }
+  if (!isRole(token.role)) issues.push({ path: 'role', message: 'expected viewer, operator or admin' });
+  if (typeof token.secretHash !== 'string' || !SECRET_HASH_PATTERN.test(token.secretHash)) {
+    issues.push({ path: 'secretHash', message: 'expected a lower-case hex SHA-256 (64 characters)' });
+  }
+  if (!(token.createdAt instanceof Date) || Number.isNaN(token.createdAt.getTime())) {
+    issues.push({ path: 'createdAt', message: 'expected a valid Date' });
+  }
+  if (issues.length > 0) throw new ValidationError('Invalid API token', issues);
 }
 
 /** SCHEDULE_ID_METADATA_KEY is the metadata field that names the schedule a job was enqueued by. */

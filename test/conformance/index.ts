@@ -1,4 +1,5 @@
 import { describe } from 'node:test';
+import { apiTokenSuite } from './api-token.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
@@ -27,6 +28,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
+  ['API tokens', apiTokenSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

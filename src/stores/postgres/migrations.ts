@@ -205,6 +205,27 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
     sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
   },
   {
+    // API keys: the secret is never stored, only its SHA-256 (hex), which requests are looked
+    // up by. A name names one live token; a revoked token's name may be given again.
+    version: 5,
+    name: 'api_tokens',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.api_tokens (
+  id text PRIMARY KEY,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz,
+  name text NOT NULL,
+  role text NOT NULL CONSTRAINT api_tokens_role_check CHECK (role IN ('viewer', 'operator', 'admin')),
+  secret_hash text NOT NULL CONSTRAINT api_tokens_secret_hash_key UNIQUE
+);
+CREATE UNIQUE INDEX api_tokens_live_name_idx ON ${s}.api_tokens (name) WHERE revoked_at IS NULL;
+`;
+    },
+  },
+  {
     version: 8,
     name: 'job_steps',
     // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.

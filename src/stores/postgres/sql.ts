@@ -722,3 +722,68 @@ export function selectScheduleFires(schema: string): Statement {
 WHERE schedule_id = $1 ORDER BY fire_at DESC, manual LIMIT $2`,
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+const API_TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at, revoked_at';
+
+/**
+ * insertApiToken inserts a token unless a live token has its name (or its id or hash
+ * exists); returns the row when inserted. $1 id, $2 name, $3 role, $4 secret hash, $5 created_at.
+ */
+export function insertApiToken(schema: string): Statement {
+  return {
+    text: `INSERT INTO ${quote(schema)}.api_tokens (id, name, role, secret_hash, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** selectLiveApiTokenByHash reads the live token of a secret hash. $1 secret hash. */
+export function selectLiveApiTokenByHash(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-by-hash`,
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectLiveApiTokenByName reads the live token of a name. $1 name. */
+export function selectLiveApiTokenByName(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE name = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectApiToken reads one token, revoked or not. $1 id. */
+export function selectApiToken(schema: string): Statement {
+  return { text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE id = $1` };
+}
+
+/** selectApiTokens lists tokens oldest first; revoked ones only when $1 is true. $1 include revoked (boolean). */
+export function selectApiTokens(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens
+WHERE $1::boolean OR revoked_at IS NULL
+ORDER BY created_at, id`,
+  };
+}
+
+/** revokeApiToken revokes a live token; returns the row when it was live. $1 id, $2 now. */
+export function revokeApiToken(schema: string): Statement {
+  return {
+    text: `UPDATE ${quote(schema)}.api_tokens SET revoked_at = $2
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** markApiTokenUsed sets last_used_at to $2 unless it is already later. $1 id, $2 now. */
+export function markApiTokenUsed(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-used`,
+    text: `UPDATE ${quote(schema)}.api_tokens SET last_used_at = $2
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
+  };
+}

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
+import {
+  ClientClosedError,
+  InvalidStateError,
+  StoreUnavailableError,
+  TokenNameTakenError,
+  ValidationError,
+} from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
   ClaimedJob,
   JobClaimParams,
   JobInsert,
@@ -26,6 +33,7 @@ import type {
   StoreNotification,
 } from '../../store/index.js';
 import {
+  checkApiTokenInsert,
   checkInsertLease,
   checkParents,
   dedupKeyHeldReason,
@@ -36,6 +44,7 @@ import {
   scheduledJob,
 } from '../../store/index.js';
 import {
+  type ApiToken,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -173,6 +182,13 @@ function buildStatements(schema: string) {
     scheduleFireSkip: sql.skipScheduleFire(schema),
     scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
     scheduleHistory: sql.selectScheduleFires(schema),
+    tokenInsert: sql.insertApiToken(schema),
+    tokenByHash: sql.selectLiveApiTokenByHash(schema),
+    tokenByName: sql.selectLiveApiTokenByName(schema),
+    tokenGet: sql.selectApiToken(schema),
+    tokenList: sql.selectApiTokens(schema),
+    tokenRevoke: sql.revokeApiToken(schema),
+    tokenMarkUsed: sql.markApiTokenUsed(schema),
   };
 }
 
@@ -687,6 +703,52 @@ export class PostgresStore implements Store {
     }
   }
 
+  tokenInsert({ token }: { token: ApiTokenInsert }): Promise<ApiToken> {
+    return this.run(async () => {
+      checkApiTokenInsert(token);
+      const { id, name, role, secretHash, createdAt } = token;
+      const inserted = await execute<ApiTokenRow>(this.pool, this.statements.tokenInsert, [
+        id,
+        name,
+        role,
+        secretHash,
+        createdAt,
+      ]);
+      const row = inserted.rows[0];
+      if (row) return toApiToken(row);
+      if ((await execute(this.pool, this.statements.tokenByName, [name])).rows.length > 0) throw new TokenNameTakenError(name);
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  tokenFindByHash({ secretHash }: { secretHash: string }): Promise<ApiToken | null> {
+    return this.run(async () => {
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenByHash, [secretHash])).rows[0];
+      return row ? toApiToken(row) : null;
+    });
+  }
+
+  tokenList({ includeRevoked }: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    return this.run(async () =>
+      (await execute<ApiTokenRow>(this.pool, this.statements.tokenList, [includeRevoked])).rows.map(toApiToken),
+    );
+  }
+
+  tokenRevoke({ id, now }: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(async () => {
+      const revoked = (await execute<ApiTokenRow>(this.pool, this.statements.tokenRevoke, [id, now])).rows[0];
+      if (revoked) return { token: toApiToken(revoked), applied: true };
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenGet, [id])).rows[0];
+      return row ? { token: toApiToken(row), applied: false } : null;
+    });
+  }
+
+  tokenMarkUsed({ id, now }: { id: string; now: Date }): Promise<void> {
+    return this.run(async () => {
+      await execute(this.pool, this.statements.tokenMarkUsed, [id, now]);
+    });
+  }
+
   /**
    * listenerReady waits, after a first subscribe(), until LISTEN is active, so the
    * notifications of this store's own writes reach its subscribers.
@@ -923,6 +985,27 @@ interface ScheduleRow {
   last_run_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** ApiTokenRow is an api_tokens row (without the secret hash, which is never read back). */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+function toApiToken(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 /** ScheduleFireRow is a schedule_fires row. */

@@ -156,6 +156,25 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'api_tokens',
+    sql: `
+      -- API keys: the secret is never stored, only its SHA-256 (hex), which requests are looked up by.
+      CREATE TABLE jobyard_api_tokens (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        role         TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        secret_hash  TEXT    NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+      ) STRICT;
+
+      -- A name names one live token; a revoked token's name may be given again.
+      CREATE UNIQUE INDEX jobyard_api_tokens_live_name ON jobyard_api_tokens (name) WHERE revoked_at IS NULL;
+    `,
+  },
+  {
     version: 9,
     name: 'job_steps',
     sql: `

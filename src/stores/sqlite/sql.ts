@@ -366,3 +366,42 @@ SELECT * FROM jobyard_schedule_fires
 WHERE schedule_id = @scheduleId
 ORDER BY fire_at DESC, manual
 LIMIT @limit`;
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+/**
+ * Inserts an API token unless a live token has its name (or its id or hash exists); returns
+ * the row when inserted. @id, @name, @role, @secretHash, @createdAt.
+ */
+export const TOKEN_INSERT = `
+INSERT INTO jobyard_api_tokens (id, name, role, secret_hash, created_at)
+VALUES (@id, @name, @role, @secretHash, @createdAt)
+ON CONFLICT DO NOTHING
+RETURNING *`;
+
+/** Reads the live token of a secret hash. @secretHash. */
+export const TOKEN_FIND_BY_HASH = `SELECT * FROM jobyard_api_tokens WHERE secret_hash = @secretHash AND revoked_at IS NULL`;
+
+/** Reads one token, revoked or not. @id. */
+export const TOKEN_GET = `SELECT * FROM jobyard_api_tokens WHERE id = @id`;
+
+/** Reads the live token of a name. @name. */
+export const TOKEN_GET_LIVE_BY_NAME = `SELECT * FROM jobyard_api_tokens WHERE name = @name AND revoked_at IS NULL`;
+
+/** Lists tokens oldest first; revoked ones only when @includeRevoked is 1. @includeRevoked. */
+export const TOKEN_LIST = `
+SELECT * FROM jobyard_api_tokens
+WHERE @includeRevoked = 1 OR revoked_at IS NULL
+ORDER BY created_at, id`;
+
+/** Revokes a live token; returns the row when it was live. @id, @now. */
+export const TOKEN_REVOKE = `
+UPDATE jobyard_api_tokens SET revoked_at = @now
+WHERE id = @id AND revoked_at IS NULL
+RETURNING *`;
+
+/** Sets last_used_at to @now unless it is already later. @id, @now. */
+export const TOKEN_MARK_USED = `
+UPDATE jobyard_api_tokens SET last_used_at = @now
+WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now)`;

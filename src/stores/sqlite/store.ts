@@ -3,10 +3,12 @@ import {
   InvalidStateError,
   SchemaTooNewError,
   StoreUnavailableError,
+  TokenNameTakenError,
   ValidationError,
   type ValidationIssue,
 } from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
   ClaimedJob,
   JobClaimParams,
   JobInsert,
@@ -31,6 +33,7 @@ import type {
   StoreNotification,
 } from '../../store/index.js';
 import {
+  checkApiTokenInsert,
   checkInsertLease,
   checkParents,
   dedupKeyHeldReason,
@@ -42,6 +45,7 @@ import {
   scheduledJob,
 } from '../../store/index.js';
 import type {
+  ApiToken,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -163,6 +167,17 @@ interface ScheduleFireRow {
   job_id: string | null;
   reason: string | null;
   recorded_at: number;
+}
+
+/** ApiTokenRow is a row of jobyard_api_tokens. */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  secret_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 /** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
@@ -462,6 +477,54 @@ export class SqliteStore implements Store {
   async scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]> {
     const rows = this.run(() => this.statement(SQL.SCHEDULE_HISTORY).all(params) as ScheduleFireRow[]);
     return rows.map(scheduleFireFromRow);
+  }
+
+  async tokenInsert(params: { token: ApiTokenInsert }): Promise<ApiToken> {
+    const { token } = params;
+    checkApiTokenInsert(token);
+    return this.run(() => {
+      const inserted = this.statement(SQL.TOKEN_INSERT).get({
+        id: token.id,
+        name: token.name,
+        role: token.role,
+        secretHash: token.secretHash,
+        createdAt: token.createdAt.getTime(),
+      }) as ApiTokenRow | undefined;
+      if (inserted !== undefined) return apiTokenFromRow(inserted);
+      if (this.statement(SQL.TOKEN_GET_LIVE_BY_NAME).get({ name: token.name }) !== undefined) {
+        throw new TokenNameTakenError(token.name);
+      }
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  async tokenFindByHash(params: { secretHash: string }): Promise<ApiToken | null> {
+    const row = this.run(
+      () => this.statement(SQL.TOKEN_FIND_BY_HASH).get({ secretHash: params.secretHash }) as ApiTokenRow | undefined,
+    );
+    return row === undefined ? null : apiTokenFromRow(row);
+  }
+
+  async tokenList(params: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    const rows = this.run(
+      () => this.statement(SQL.TOKEN_LIST).all({ includeRevoked: params.includeRevoked ? 1 : 0 }) as ApiTokenRow[],
+    );
+    return rows.map(apiTokenFromRow);
+  }
+
+  async tokenRevoke(params: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(() => {
+      const revoked = this.statement(SQL.TOKEN_REVOKE).get({ id: params.id, now: params.now.getTime() }) as
+        | ApiTokenRow
+        | undefined;
+      if (revoked !== undefined) return { token: apiTokenFromRow(revoked), applied: true };
+      const row = this.statement(SQL.TOKEN_GET).get({ id: params.id }) as ApiTokenRow | undefined;
+      return row === undefined ? null : { token: apiTokenFromRow(row), applied: false };
+    });
+  }
+
+  async tokenMarkUsed(params: { id: string; now: Date }): Promise<void> {
+    this.run(() => this.statement(SQL.TOKEN_MARK_USED).run({ id: params.id, now: params.now.getTime() }));
   }
 
   /** run executes one synchronous piece of database work and classifies its failure. */
@@ -867,6 +930,17 @@ function scheduleFromRow(row: ScheduleRow): Schedule {
     lastRunAt: dateOrNull(row.last_run_at),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+  };
+}
+
+function apiTokenFromRow(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
   };
 }
 

@@ -1,4 +1,6 @@
 import { describe } from 'node:test';
+import { accessMatrixSuite } from './access-matrix.js';
+import { authSuite } from './auth.js';
 import type { MakeStore } from './fixtures.js';
 import { fuzzSuite } from './fuzz.js';
 import { healthErrorsSuite } from './health-errors.js';
@@ -19,6 +21,8 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     noSchedulerSuite(makeStore);
     describe('health and errors', () => healthErrorsSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
+    describe('auth and roles', () => authSuite(makeStore));
+    describe('access matrix', () => accessMatrixSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
 }
