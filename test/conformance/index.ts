@@ -1,4 +1,5 @@
 import { describe } from 'node:test';
+import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import type { MakeStore } from './fixtures.js';
@@ -8,6 +9,7 @@ import { leasedInsertSuite } from './leased-insert.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
+import { rateLimitSuite } from './rate-limit.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
 
@@ -23,6 +25,8 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
+  ['rate limit', rateLimitSuite],
+  ['audit log', auditSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
 import type {
+  AuditListParams,
+  AuditListResult,
   ClaimedJob,
   JobClaimParams,
   JobInsert,
@@ -17,6 +19,8 @@ import type {
   JobSettleResult,
   MigrateResult,
   QueueStatsRow,
+  RateLimitTakeParams,
+  RateLimitTakeResult,
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
@@ -24,8 +28,21 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import {
+  checkAuditCursor,
+  checkInsertLease,
+  checkRateLimitTake,
+  dedupKeyHeldReason,
+  insertedStatus,
+  maxInstancesReason,
+  rateLimitInterval,
+  rateLimitResult,
+  scheduledJob,
+} from '../../store/index.js';
+import {
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -157,6 +174,10 @@ function buildStatements(schema: string) {
     scheduleFireSkip: sql.skipScheduleFire(schema),
     scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
     scheduleHistory: sql.selectScheduleFires(schema),
+    rateLimitTake: sql.takeRateLimit(schema),
+    rateLimitPrune: sql.pruneRateLimits(schema),
+    auditAppend: sql.appendAuditEntry(schema),
+    auditPrune: sql.pruneAuditEntries(schema),
   };
 }
 
@@ -437,17 +458,9 @@ export class PostgresStore implements Store {
   }
 
   jobPrune({ olderThan, statuses }: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
-    return this.run(async () => {
-      const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
-      let deleted = 0;
-      while (finalStatuses.length > 0) {
-        const result = await execute(this.pool, this.statements.prune, [finalStatuses, olderThan, PRUNE_BATCH_SIZE]);
-        const count = result.rowCount ?? 0;
-        deleted += count;
-        if (count < PRUNE_BATCH_SIZE) break;
-      }
-      return deleted;
-    });
+    const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
+    if (finalStatuses.length === 0) return this.run(async () => 0);
+    return this.pruneInBatches(this.statements.prune, [finalStatuses, olderThan]);
   }
 
   queueStats(): Promise<QueueStatsRow[]> {
@@ -568,6 +581,59 @@ export class PostgresStore implements Store {
     );
   }
 
+  rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult> {
+    return this.run(async () => {
+      const take = checkRateLimitTake(params);
+      const { key, limit, windowMs, cost, now } = take;
+      const result = await execute<{ allowed: boolean; reset_at: string }>(this.pool, this.statements.rateLimitTake, [
+        key,
+        now.getTime(),
+        rateLimitInterval(limit, windowMs),
+        limit,
+        cost,
+      ]);
+      const row = result.rows[0] as { allowed: boolean; reset_at: string };
+      return rateLimitResult(row.allowed, Number(row.reset_at), take);
+    });
+  }
+
+  rateLimitPrune({ now }: { now: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.rateLimitPrune, [now.getTime()]);
+  }
+
+  auditAppend({ entry }: { entry: AuditEntryInput }): Promise<AuditEntry> {
+    return this.run(async () => {
+      const result = await execute<AuditRow>(this.pool, this.statements.auditAppend, [
+        entry.at,
+        entry.principal.id,
+        entry.principal.name,
+        entry.principal.role,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.status,
+        entry.requestId,
+        entry.clientAddress,
+      ]);
+      return toAuditEntry(result.rows[0] as AuditRow);
+    });
+  }
+
+  auditList({ filter, after, limit }: AuditListParams): Promise<AuditListResult> {
+    return this.run(async () => {
+      checkAuditCursor(after);
+      const query = sql.listAuditEntries(this.schema, { ...filter, after }, limit + 1);
+      const result = await this.pool.query<AuditRow>({ ...query, types: QUERY_TYPES });
+      const entries = result.rows.slice(0, limit).map(toAuditEntry);
+      const last = entries.at(-1);
+      return { entries, nextCursor: result.rows.length > limit && last ? last.id : null };
+    });
+  }
+
+  auditPrune({ olderThan }: { olderThan: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.auditPrune, [olderThan]);
+  }
+
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     if (this.closing) throw new ClientClosedError();
     this.subscribers.add(listener);
@@ -622,6 +688,18 @@ export class PostgresStore implements Store {
    */
   private async listenerReady(): Promise<void> {
     if (this.listener) await this.listener.ready;
+  }
+
+  /** pruneInBatches runs a delete of at most PRUNE_BATCH_SIZE rows (its last parameter) until it deletes fewer; returns how many in all. */
+  private pruneInBatches(statement: sql.Statement, values: unknown[]): Promise<number> {
+    return this.run(async () => {
+      let deleted = 0;
+      for (;;) {
+        const count = (await execute(this.pool, statement, [...values, PRUNE_BATCH_SIZE])).rowCount ?? 0;
+        deleted += count;
+        if (count < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
   }
 
   /** inTransaction runs `work` on one pooled connection inside BEGIN/COMMIT (ROLLBACK when it throws). */
@@ -907,5 +985,34 @@ function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
     jobId: row.job_id,
     reason: row.reason,
     recordedAt: row.recorded_at,
+  };
+}
+
+/** AuditRow is an audit_log row as node-postgres parses it (bigint ids come as strings). */
+interface AuditRow {
+  id: string;
+  at: Date;
+  principal_id: string;
+  principal_name: string;
+  principal_role: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_address: string;
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    principal: { id: row.principal_id, name: row.principal_name, role: row.principal_role },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    status: row.status,
+    requestId: row.request_id,
+    clientAddress: row.client_address,
   };
 }
