@@ -7,8 +7,17 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import {
+  type AuditOptions,
+  type ResolvedAuditOptions,
+  recordMutatingCalls,
+  resolveAuditOptions,
+  ServicePruner,
+} from './audit.js';
 import { problem, problemOf, sendProblem } from './problem.js';
+import { enforceRateLimits, type RateLimitRule, type ResolvedRateLimitRule, resolveRateLimitRules } from './rate-limit.js';
 import { assertStorable } from './request-checks.js';
+import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
@@ -32,6 +41,14 @@ export interface JobyardServiceOptions {
   docs?: boolean;
   /** How long `/health/ready` waits for the store's ping before reporting it not ready, in ms. @defaultValue 2000 */
   readyTimeoutMs?: number;
+  /**
+   * Rate limits on the routes' actions, kept in the store so that they hold across processes:
+   * a call a rule counts beyond its limit is answered 429 with `Retry-After` (see docs/api.md
+   * and RATE_LIMIT_PRESETS for the seed apps' limits). @defaultValue [] (no limits)
+   */
+  rateLimits?: RateLimitRule[];
+  /** Retention and pruning of the audit log of mutating calls. @defaultValue `{ retentionDays: 90, pruneIntervalMs: 3600000 }` */
+  audit?: AuditOptions;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -41,6 +58,8 @@ export interface ResolvedServiceOptions {
   bodyLimit: number;
   docs: boolean;
   readyTimeoutMs: number;
+  rateLimits: ResolvedRateLimitRule[];
+  audit: ResolvedAuditOptions;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -53,8 +72,18 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   const bodyLimit = checker.integer('bodyLimit', options?.bodyLimit, 1, 100 * 1024 * 1024) ?? 1024 * 1024;
   const readyTimeoutMs = checker.integer('readyTimeoutMs', options?.readyTimeoutMs, 1, 60_000) ?? 2000;
   if (options?.docs !== undefined && typeof options.docs !== 'boolean') checker.problem('docs', 'expected a boolean');
+  const rateLimits = resolveRateLimitRules(checker, options?.rateLimits);
+  const audit = resolveAuditOptions(checker, options?.audit);
   checker.throwIfAny('Invalid service options');
-  return { client: options.client, scheduler: options.scheduler ?? null, bodyLimit, docs: options.docs ?? true, readyTimeoutMs };
+  return {
+    client: options.client,
+    scheduler: options.scheduler ?? null,
+    bodyLimit,
+    docs: options.docs ?? true,
+    readyTimeoutMs,
+    rateLimits,
+    audit,
+  };
 }
 
 /**
@@ -66,7 +95,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
  * authentication yet: expose it only where every caller may steer every job.
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
-  const { client, scheduler, bodyLimit, docs, readyTimeoutMs } = resolveServiceOptions(options);
+  const { client, scheduler, bodyLimit, docs, readyTimeoutMs, rateLimits, audit } = resolveServiceOptions(options);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -80,9 +109,18 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     assertStorable(request.query, '');
     assertStorable(request.body, '');
   });
+  // Both before the routes, which inherit hooks from this point on.
+  enforceRateLimits(app, client, rateLimits);
+  recordMutatingCalls(app, client);
+  if (audit.pruneIntervalMs !== null) {
+    const pruner = new ServicePruner(client, { retentionDays: audit.retentionDays, intervalMs: audit.pruneIntervalMs });
+    app.addHook('onReady', async () => pruner.start());
+    app.addHook('onClose', () => pruner.stop());
+  }
   if (docs) await registerDocs(app);
   await app.register(healthRoutes, { store: client.store, readyTimeoutMs });
   await app.register(jobRoutes, { client });
+  await app.register(auditRoutes, { store: client.store });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
 };
@@ -155,6 +193,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'jobs', description: 'Enqueue, query and steer jobs' },
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
+        { name: 'audit', description: 'The audit log of mutating calls' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

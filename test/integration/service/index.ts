@@ -4,6 +4,7 @@ import { fuzzSuite } from './fuzz.js';
 import { healthErrorsSuite } from './health-errors.js';
 import { jobsSuite } from './jobs.js';
 import { openApiSuite } from './openapi.js';
+import { rateLimitsSuite } from './rate-limits.js';
 import { noSchedulerSuite, schedulesSuite } from './schedules.js';
 
 export type { MakeStore } from './fixtures.js';
@@ -19,6 +20,7 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     noSchedulerSuite(makeStore);
     describe('health and errors', () => healthErrorsSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
+    describe('rate limits', () => rateLimitsSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
 }
