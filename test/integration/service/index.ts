@@ -1,4 +1,5 @@
 import { describe } from 'node:test';
+import { auditSuite } from './audit.js';
 import type { MakeStore } from './fixtures.js';
 import { fuzzSuite } from './fuzz.js';
 import { healthErrorsSuite } from './health-errors.js';
@@ -21,6 +22,7 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     describe('health and errors', () => healthErrorsSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
     describe('rate limits', () => rateLimitsSuite(makeStore));
+    describe('audit log', () => auditSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
 }
