@@ -156,10 +156,9 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, clock });
       const app = Fastify({ loggerInstance: silentLogger }) as unknown as FastifyInstance;
       const refreshLimit = routeRateLimit({
+        ...RATE_LIMIT_PRESETS.userRefresh,
         client,
         name: 'projects.refresh',
-        limit: RATE_LIMIT_PRESETS.userRefresh.limit,
-        windowMs: RATE_LIMIT_PRESETS.userRefresh.windowMs,
         key: (request) => (request.headers['x-user'] as string | undefined) ?? null,
       });
       app.post<{ Params: { id: string } }>('/projects/:id/refresh', { preHandler: refreshLimit }, async (request, reply) => {
