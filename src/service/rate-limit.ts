@@ -125,15 +125,22 @@ function ruleApplies(rule: ResolvedRateLimitRule, action: string, body: unknown)
   return typeof task === 'string' && rule.tasks.has(task);
 }
 
-/** Scope keys longer than this (a long JWT subject) are hashed, so that every key fits the store's bound. */
-const MAX_PLAIN_SCOPE_KEY = 256;
-
 /** scopeKey names the bucket of a request within a rule's scope. */
 function scopeKey(scope: RateLimitScope, request: FastifyRequest): string {
   if (scope === 'global') return 'global';
   const principal = request.principal ?? null;
-  const key = scope === 'principal' && principal !== null ? `principal:${principal.id}` : `client:${request.ip}`;
-  return key.length <= MAX_PLAIN_SCOPE_KEY ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return scope === 'principal' && principal !== null ? `principal:${principal.id}` : `client:${request.ip}`;
+}
+
+/**
+ * storeKey joins a bucket's prefix and its caller-given part, hashing the part when the key
+ * would pass the store's bound (a very long JWT subject or app key).
+ */
+function storeKey(prefix: string, part: string): string {
+  const plain = `${prefix}:${part}`;
+  return plain.length <= RATE_LIMIT_BOUNDS.keyLength
+    ? plain
+    : `${prefix}:sha256:${createHash('sha256').update(part).digest('hex')}`;
 }
 
 /** RateLimitCheck is one bucket a request takes from: its store key and its rule's numbers. */
@@ -212,7 +219,7 @@ export function enforceRateLimits(app: FastifyInstance, client: Jobyard, rules: 
     if (action === undefined) return;
     const checks = rules
       .filter((rule) => ruleApplies(rule, action, request.body))
-      .map((rule) => ({ ...rule, key: `http:${rule.name}:${scopeKey(rule.scope, request)}` }));
+      .map((rule) => ({ ...rule, key: storeKey(`http:${rule.name}`, scopeKey(rule.scope, request)) }));
     if (checks.length > 0 && !(await takeOrRefuse(client, checks, reply))) return reply;
   });
 }
@@ -254,12 +261,7 @@ export function routeRateLimit(options: RouteRateLimitOptions): preHandlerAsyncH
   return async function rateLimited(request, reply) {
     const bucket = await key(request);
     if (bucket === null) return;
-    const plain = `route:${name}:${bucket}`;
-    const storeKey =
-      plain.length <= RATE_LIMIT_BOUNDS.keyLength
-        ? plain
-        : `route:${name}:sha256:${createHash('sha256').update(bucket).digest('hex')}`;
-    if (!(await takeOrRefuse(client, [{ ...rule, key: storeKey }], reply))) return reply;
+    if (!(await takeOrRefuse(client, [{ ...rule, key: storeKey(`route:${name}`, bucket) }], reply))) return reply;
   };
 }
 

@@ -70,6 +70,10 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       const grace = await enqueue('grace');
       assert.equal(grace.status, 201);
       assert.equal(grace.headers['ratelimit-remaining'], '4');
+      // A principal id past the store's key bound is hashed into the key, not refused.
+      const long = await enqueue('x'.repeat(2000));
+      assert.equal(long.status, 201, long.raw);
+      assert.equal(long.headers['ratelimit-remaining'], '4');
 
       const anonymous = (remoteAddress: string) => service.call('POST', '/api/jobs', { payload: EMAIL, remoteAddress });
       for (let call = 0; call < 5; call++) assert.equal((await anonymous('10.0.0.1')).status, 201);
