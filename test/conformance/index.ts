@@ -2,6 +2,7 @@ import { describe } from 'node:test';
 import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
+import { dependenciesSuite } from './dependencies.js';
 import type { MakeStore } from './fixtures.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
@@ -12,6 +13,7 @@ import { notifySuite } from './notify.js';
 import { rateLimitSuite } from './rate-limit.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
+import { stepsSuite } from './steps.js';
 
 export type { MakeStore } from './fixtures.js';
 
@@ -21,6 +23,8 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],
+  ['durable steps', stepsSuite],
+  ['job dependencies', dependenciesSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],

@@ -17,6 +17,7 @@ import type {
   JobProgressParams,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   RateLimitTakeParams,
@@ -31,9 +32,12 @@ import type {
 import {
   checkAuditCursor,
   checkInsertLease,
+  checkParents,
   checkRateLimitTake,
   dedupKeyHeldReason,
+  hasParents,
   insertedStatus,
+  linkParents,
   maxInstancesReason,
   rateLimitInterval,
   rateLimitResult,
@@ -47,6 +51,7 @@ import {
   type Job,
   type JobErrorRecord,
   type JobStatus,
+  type JobStep,
   type JsonValue,
   type Schedule,
   type ScheduleFire,
@@ -155,6 +160,11 @@ function buildStatements(schema: string) {
     settle: sql.settleJobs(schema),
     renew: sql.renewLeases(schema),
     progress: sql.updateProgress(schema),
+    saveStep: sql.saveStep(schema),
+    parents: sql.selectParents(schema),
+    lockParents: sql.lockParents(schema),
+    insertDependencies: sql.insertDependencies(schema),
+    linkChildren: sql.linkChildren(schema),
     rescue: sql.rescueExpiredJobs(schema),
     get: sql.selectJob(schema),
     cancel: sql.cancelJob(schema),
@@ -258,7 +268,45 @@ export class PostgresStore implements Store {
     }
   }
 
-  jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+  async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+    if (!jobs.some(hasParents)) return this.insertJobs(jobs, transaction);
+    checkParents(jobs);
+    // Children and their links commit together: in the caller's transaction, else in one of their own.
+    const insertAndLink = async (client: Queryable) => this.linkChildren(jobs, await this.insertJobs(jobs, client), client);
+    return transaction === undefined
+      ? this.inTransaction(insertAndLink)
+      : this.run(() => insertAndLink(asTransactionClient(transaction)));
+  }
+
+  /**
+   * linkChildren links the new jobs that have parents to them (see Store.jobInsertMany),
+   * inside the transaction that inserted them. The parents are locked (FOR SHARE) while
+   * their statuses are read, so none reaches a final status unseen before the links commit:
+   * its settle_children trigger then finds them.
+   */
+  private async linkChildren(jobs: JobInsert[], results: JobInsertResult[], client: Queryable): Promise<JobInsertResult[]> {
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const statuses = await execute<{ id: string; status: JobStatus }>(client, this.statements.lockParents, [
+      parentIds.filter(isUuid),
+    ]);
+    const links = linkParents(children, new Map(statuses.rows.map((row) => [row.id, row.status])));
+    const edges = links.flatMap((link) => link.parentIds.map((parentId) => [link.childId, parentId] as const));
+    await execute(client, this.statements.insertDependencies, [edges.map(([child]) => child), edges.map(([, parent]) => parent)]);
+    const linked = await execute<JobRow>(client, this.statements.linkChildren, [
+      links.map((link) => link.childId),
+      links.map((link) => JSON.stringify(link.parentIds)),
+      links.map((link) => link.waitingParents),
+      links.map((link) => link.onParentFailure),
+      children.map((child) => child.createdAt),
+      this.channel,
+    ]);
+    const byId = new Map(linked.rows.map((row) => [row.id, toJob(row)]));
+    return results.map((result) => ({ ...result, job: byId.get(result.job.id) ?? result.job }));
+  }
+
+  private insertJobs(jobs: JobInsert[], transaction: unknown): Promise<JobInsertResult[]> {
     return this.run(async () => {
       if (jobs.length === 0) return [];
       checkInsertLease(jobs, transaction !== undefined);
@@ -313,6 +361,8 @@ export class PostgresStore implements Store {
       const distinctQueues = [...new Set(queues)];
       const claimed: ClaimedJob[] = [];
       if (distinctQueues.length === 0) return claimed;
+      // A cancel of a job claimed before LISTEN was active would wait for the next heartbeat.
+      await this.listenerReady();
       for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
         let result: pg.QueryResult<ClaimRow>;
         try {
@@ -383,12 +433,27 @@ export class PostgresStore implements Store {
     });
   }
 
+  jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    return this.run(async () => {
+      if (!isUuid(id) || !isUuid(leaseToken)) return false;
+      const result = await execute(this.pool, this.statements.saveStep, [id, leaseToken, step.name, JSON.stringify(step)]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
   jobRescueExpired({ now, limit }: { now: Date; limit: number }): Promise<Job[]> {
     return this.run(async () => {
       if (limit <= 0) return [];
       await this.listenerReady();
       const result = await execute<JobRow>(this.pool, this.statements.rescue, [now, limit, now.toISOString(), this.channel]);
       return result.rows.map(toJob);
+    });
+  }
+
+  jobParents({ id }: { id: string }): Promise<Job[]> {
+    return this.run(async () => {
+      if (!isUuid(id)) return [];
+      return (await execute<JobRow>(this.pool, this.statements.parents, [id])).rows.map(toJob);
     });
   }
 
@@ -826,6 +891,8 @@ function newJob(insert: JobInsert): Job {
     leaseOwner: insert.lease?.owner ?? null,
     leaseExpiresAt: insert.lease?.expiresAt ?? null,
     cancelRequested: false,
+    steps: [],
+    dependsOn: [],
   };
 }
 
@@ -871,6 +938,8 @@ interface JobRow {
   lease_owner: string | null;
   lease_expires_at: Date | null;
   cancel_requested: boolean;
+  steps: JobStep[] | null;
+  depends_on: string[] | null;
 }
 
 /** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
@@ -903,6 +972,8 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
+    steps: row.steps ?? [],
+    dependsOn: row.depends_on ?? [],
   };
 }
 

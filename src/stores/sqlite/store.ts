@@ -22,6 +22,7 @@ import type {
   JobSettle,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   RateLimitTakeParams,
@@ -36,9 +37,13 @@ import type {
 import {
   checkAuditCursor,
   checkInsertLease,
+  checkParents,
   checkRateLimitTake,
   dedupKeyHeldReason,
+  hasParents,
   insertedStatus,
+  isDueOnInsert,
+  linkParents,
   maxInstancesReason,
   scheduledJob,
   takeFromBucket,
@@ -135,6 +140,8 @@ interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
+  steps: string | null;
+  depends_on: string | null;
 }
 
 /** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
@@ -233,6 +240,8 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   /** Hears commits of other processes while anyone subscribes; null for in-memory databases. */
   private readonly fileWatcher: DatabaseFileWatcher | null;
+  /** Queues of child jobs the dependency trigger made due, announced once the write is done. */
+  private readonly releasedQueues = new Set<string>();
 
   private readonly migrateInTransaction: () => MigrateResult;
   private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
@@ -262,18 +271,25 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${resolved.synchronous}`);
       db.pragma('foreign_keys = ON');
+      // A cancelled child job cancels its own children through the same trigger (migration 10).
+      db.pragma('recursive_triggers = ON');
     } catch (error) {
       db?.close();
       throw classifySqliteError(error, undefined);
     }
     this.db = db;
+    // Called by the trigger that settles child jobs, for each child it made due.
+    db.function('jobyard_jobs_released', { deterministic: false, directOnly: false }, (queue: unknown) => {
+      if (typeof queue === 'string') this.releasedQueues.add(queue);
+      return null;
+    });
     this.fileWatcher = db.memory
       ? null
       : new DatabaseFileWatcher(resolved.filename, () => this.publish({ type: 'jobs_available', queue: '*' }));
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
     this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
-    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => jobs.map((job) => this.insertJob(job))).immediate;
+    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => this.insertJobs(jobs)).immediate;
     this.claimInTransaction = db.transaction((params: JobClaimParams) => this.claimJobs(params)).immediate;
     this.settleInTransaction = db.transaction((settles: JobSettle[], now: number) => this.settleJobs(settles, now)).immediate;
     this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
@@ -308,10 +324,9 @@ export class SqliteStore implements Store {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
     }
     checkInsertLease(params.jobs, false);
+    checkParents(params.jobs);
     const results = this.run(() => this.insertInTransaction(params.jobs));
-    this.publishAvailable(
-      results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
-    );
+    this.publishAvailable(results.filter(({ created, job }) => created && isDueOnInsert(job)).map((result) => result.job.queue));
     return results;
   }
 
@@ -327,6 +342,11 @@ export class SqliteStore implements Store {
 
   async jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
     return this.run(() => this.renewInTransaction(params));
+  }
+
+  async jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    const values = { id, leaseToken, name: step.name, step: JSON.stringify(step) };
+    return this.run(() => this.statement(SQL.JOB_STEP_SAVE).run(values).changes > 0);
   }
 
   async jobProgress(params: JobProgressParams): Promise<boolean> {
@@ -346,6 +366,11 @@ export class SqliteStore implements Store {
     const jobs = rows.map(jobFromRow);
     this.publishAvailable(jobs.filter((job) => job.status === 'retryable').map((job) => job.queue));
     return jobs;
+  }
+
+  async jobParents(params: { id: string }): Promise<Job[]> {
+    if (typeof params.id !== 'string') return [];
+    return this.run(() => (this.statement(SQL.JOB_PARENTS).all({ id: params.id }) as JobRow[]).map(jobFromRow));
   }
 
   async jobGet(params: { id: string }): Promise<Job | null> {
@@ -520,6 +545,11 @@ export class SqliteStore implements Store {
       return work();
     } catch (error) {
       throw classifySqliteError(error, this.db);
+    } finally {
+      if (this.releasedQueues.size > 0) {
+        this.publishAvailable(this.releasedQueues);
+        this.releasedQueues.clear();
+      }
     }
   }
 
@@ -572,6 +602,34 @@ export class SqliteStore implements Store {
       applied.push(migration.version);
     }
     return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+  }
+
+  /** insertJobs inserts jobs, then links the new ones that have parents to them (see Store.jobInsertMany). */
+  private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
+    const results = jobs.map((job) => this.insertJob(job));
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const rows = this.statement(SQL.JOB_PARENT_STATUSES).all({ ids: JSON.stringify(parentIds) }) as {
+      id: string;
+      status: JobStatus;
+    }[];
+    const links = linkParents(children, new Map(rows.map((row) => [row.id, row.status])));
+    const linked = new Map<string, Job>();
+    for (const [index, link] of links.entries()) {
+      const parentIds = JSON.stringify(link.parentIds);
+      this.statement(SQL.JOB_DEPENDENCIES_INSERT).run({ childId: link.childId, parentIds });
+      this.statement(SQL.JOB_PARENTS_MARK).run({ parentIds });
+      const row = this.statement(SQL.JOB_CHILD_LINK).get({
+        id: link.childId,
+        dependsOn: parentIds,
+        waitingParents: link.waitingParents,
+        onParentFailure: link.onParentFailure,
+        now: (children[index] as JobInsert).createdAt.getTime(),
+      }) as JobRow;
+      linked.set(link.childId, jobFromRow(row));
+    }
+    return results.map((result) => ({ ...result, job: linked.get(result.job.id) ?? result.job }));
   }
 
   private insertJob(job: JobInsert): JobInsertResult {
@@ -860,6 +918,8 @@ function jobFromRow(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
+    steps: row.steps === null ? [] : JSON.parse(row.steps),
+    dependsOn: row.depends_on === null ? [] : JSON.parse(row.depends_on),
   };
 }
 
