@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   JOBYARD_ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
   JOBYARD_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
   JOBYARD_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
+  JOBYARD_RATE_LIMITED: { status: 429, message: 'Rate limit exceeded' },
   JOBYARD_INTERNAL: { status: 500, message: 'Internal error' },
   JOBYARD_UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
   JOBYARD_FORBIDDEN: { status: 403, message: 'Role too small' },

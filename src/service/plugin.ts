@@ -7,10 +7,19 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import {
+  type AuditOptions,
+  type ResolvedAuditOptions,
+  recordMutatingCalls,
+  resolveAuditOptions,
+  ServicePruner,
+} from './audit.js';
 import { BEARER_SECURITY_SCHEME, bearerSecurityScheme, registerAuth } from './auth/hook.js';
 import { type AuthOptions, type ResolvedAuth, resolveAuthOptions } from './auth/options.js';
 import { problem, problemOf, sendProblem } from './problem.js';
+import { enforceRateLimits, type RateLimitRule, type ResolvedRateLimitRule, resolveRateLimitRules } from './rate-limit.js';
 import { assertStorable } from './request-checks.js';
+import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
@@ -43,6 +52,14 @@ export interface JobyardServiceOptions {
    * @defaultValue `{ apiKeys: true }` (API keys only)
    */
   auth?: AuthOptions | false;
+  /**
+   * Rate limits on the routes' actions, kept in the store so that they hold across processes:
+   * a call a rule counts beyond its limit is answered 429 with `Retry-After` (see docs/api.md
+   * and RATE_LIMIT_PRESETS for the seed apps' limits). @defaultValue [] (no limits)
+   */
+  rateLimits?: RateLimitRule[];
+  /** Retention and pruning of the audit log of mutating calls. @defaultValue `{ retentionDays: 90, pruneIntervalMs: 3600000 }` */
+  audit?: AuditOptions;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -53,6 +70,8 @@ export interface ResolvedServiceOptions {
   docs: boolean;
   readyTimeoutMs: number;
   auth: ResolvedAuth;
+  rateLimits: ResolvedRateLimitRule[];
+  audit: ResolvedAuditOptions;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -67,6 +86,8 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   if (options?.docs !== undefined && typeof options.docs !== 'boolean') checker.problem('docs', 'expected a boolean');
   // The one environment variable the library reads: a dev token must never reach production.
   const auth = resolveAuthOptions(options?.auth, checker, { production: process.env.NODE_ENV === 'production' });
+  const rateLimits = resolveRateLimitRules(checker, options?.rateLimits);
+  const audit = resolveAuditOptions(checker, options?.audit);
   checker.throwIfAny('Invalid service options');
   return {
     client: options.client,
@@ -75,6 +96,8 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
     docs: options.docs ?? true,
     readyTimeoutMs,
     auth,
+    rateLimits,
+    audit,
   };
 }
 
@@ -87,7 +110,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
  * and the docs needs a bearer token whose role is at least the route's (see `auth`).
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
-  const { client, scheduler, bodyLimit, docs, readyTimeoutMs, auth } = resolveServiceOptions(options);
+  const { client, scheduler, bodyLimit, docs, readyTimeoutMs, auth, rateLimits, audit } = resolveServiceOptions(options);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -103,8 +126,17 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     assertStorable(request.body, '');
   });
   if (docs) await registerDocs(app, auth);
+  // Both before the routes, which inherit hooks from this point on.
+  enforceRateLimits(app, client, rateLimits);
+  recordMutatingCalls(app, client);
+  if (audit.pruneIntervalMs !== null) {
+    const pruner = new ServicePruner(client, { retentionDays: audit.retentionDays, intervalMs: audit.pruneIntervalMs });
+    app.addHook('onReady', async () => pruner.start());
+    app.addHook('onClose', () => pruner.stop());
+  }
   await app.register(healthRoutes, { store: client.store, readyTimeoutMs });
   await app.register(jobRoutes, { client });
+  await app.register(auditRoutes, { store: client.store });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
   if (!auth.enabled || auth.apiKeys) await app.register(tokenRoutes, { store: client.store, clock: client.clock });
@@ -182,6 +214,7 @@ async function registerDocs(app: FastifyInstance, auth: ResolvedAuth): Promise<v
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
         { name: 'tokens', description: 'API keys (admin)' },
+        { name: 'audit', description: 'The audit log of mutating calls' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

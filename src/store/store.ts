@@ -1,6 +1,9 @@
 import { InvalidStateError, ValidationError } from '../errors/index.js';
 import {
   type ApiToken,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
   isRole,
   type Job,
   type JobErrorRecord,
@@ -190,6 +193,34 @@ export interface Store {
 
   /** scheduleHistory lists a schedule's fire records, latest fire time first (at one instant the trigger's before the manual run). */
   scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
+
+  /**
+   * rateLimitTake takes `cost` units (default 1) from the rate limit `key`, atomically across
+   * every process sharing the database; see RateLimitTakeParams for the rule. A refused take
+   * spends nothing. Keys are independent and need no declaration: the first take creates one.
+   * Throws ValidationError for a key, limit, window or cost outside the bounds of
+   * checkRateLimitTake.
+   */
+  rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult>;
+
+  /**
+   * rateLimitPrune deletes the keys that are whole again at `now` (resetAt <= now): such a
+   * key answers the next take exactly as a key never used, so nothing is lost. Returns how many.
+   */
+  rateLimitPrune(params: { now: Date }): Promise<number>;
+
+  /**
+   * auditAppend records one audit entry and returns it with its id, which is greater than
+   * the id of every entry recorded before it. There is no way to change an entry: the port
+   * has no update, and the stores' tables refuse UPDATE.
+   */
+  auditAppend(params: { entry: AuditEntryInput }): Promise<AuditEntry>;
+
+  /** auditList lists audit entries newest first (by id) with filters and cursor pagination. */
+  auditList(params: AuditListParams): Promise<AuditListResult>;
+
+  /** auditPrune deletes the entries recorded before `olderThan` (by `at`); returns how many. */
+  auditPrune(params: { olderThan: Date }): Promise<number>;
 
   /**
    * tokenInsert stores a new API token, its secret only as `secretHash`. Refuses, writing
@@ -570,3 +601,149 @@ export interface QueueStatsRow {
  * missed while it was disconnected).
  */
 export type StoreNotification = { type: 'jobs_available'; queue: string } | { type: 'cancel'; jobId: string };
+
+/**
+ * RateLimitTakeParams ask for `cost` units of the rate limit `key`, which allows `limit`
+ * units per `windowMs`. The rule is GCRA (the generic cell rate algorithm), a token bucket
+ * kept as one time per key:
+ *
+ * - A unit comes back every `interval` = ceil(windowMs / limit) ms; the bucket holds `limit`
+ *   units, so a key unused for `limit * interval` ms (the window, rounded up by under `limit`
+ *   ms when it does not divide) is whole again.
+ * - The store keeps `resetAt`, the time the key is whole again (GCRA's theoretical arrival
+ *   time). A take at `now` starts from max(resetAt, now) and would move it `cost * interval`
+ *   later; it is allowed when that is at most `limit * interval` after now. Allowed, resetAt
+ *   moves; refused, nothing is written, so a caller who keeps knocking is not locked out longer.
+ * - So `limit` takes at once pass and the next is refused for `interval`; afterwards one more
+ *   passes per interval. Unlike a fixed window there is no double burst at a window edge;
+ *   unlike a sliding log, a span of `windowMs` may hold up to twice `limit` takes when the
+ *   first `limit` came at its start (the bucket refills while the span runs).
+ * - `cost` 0 spends nothing and reports the state (a peek). The same key taken with another
+ *   limit or window is judged by the numbers of each call against the one stored time.
+ */
+export interface RateLimitTakeParams {
+  /** Names the limited thing, e.g. `http:jobs.enqueue:principal:key_1`; 1-1024 characters. */
+  key: string;
+  /** Units per window; integer 1-1,000,000. */
+  limit: number;
+  /** The window in ms; integer 1 ms to 100 years. */
+  windowMs: number;
+  /** Units to take; integer 0 to `limit`. @defaultValue 1 */
+  cost?: number;
+  now: Date;
+}
+
+/** RateLimitTakeResult says whether a take was allowed and the key's state after it. */
+export interface RateLimitTakeResult {
+  allowed: boolean;
+  /** The limit of the call. */
+  limit: number;
+  /** Units that could still be taken at once after this call (0 when the bucket is empty). */
+  remaining: number;
+  /** When every unit is back (now when none is spent). */
+  resetAt: Date;
+  /** 0 when allowed; otherwise how long until the same take would be allowed, in ms. */
+  retryAfterMs: number;
+}
+
+/** Bounds of rate limit calls, so that every store computes them exactly in 64-bit integers and doubles. */
+export const RATE_LIMIT_BOUNDS = { keyLength: 1024, limit: 1_000_000, windowMs: 100 * 365 * 24 * 3600 * 1000 } as const;
+
+/** checkRateLimitTake validates a take (ValidationError naming each bad field) and returns it with `cost` filled in. */
+export function checkRateLimitTake(params: RateLimitTakeParams): Required<RateLimitTakeParams> {
+  const { key, limit, windowMs, cost = 1, now } = params;
+  const issues: { path: string; message: string }[] = [];
+  const isInteger = (value: unknown, min: number, max: number) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+  if (typeof key !== 'string' || key.length === 0 || key.length > RATE_LIMIT_BOUNDS.keyLength) {
+    issues.push({ path: 'key', message: `expected a string of 1-${RATE_LIMIT_BOUNDS.keyLength} characters` });
+  }
+  if (!isInteger(limit, 1, RATE_LIMIT_BOUNDS.limit)) {
+    issues.push({ path: 'limit', message: `expected an integer from 1 to ${RATE_LIMIT_BOUNDS.limit}` });
+  }
+  if (!isInteger(windowMs, 1, RATE_LIMIT_BOUNDS.windowMs)) {
+    issues.push({ path: 'windowMs', message: `expected an integer from 1 to ${RATE_LIMIT_BOUNDS.windowMs}` });
+  }
+  if (!isInteger(cost, 0, isInteger(limit, 1, RATE_LIMIT_BOUNDS.limit) ? limit : RATE_LIMIT_BOUNDS.limit)) {
+    issues.push({ path: 'cost', message: 'expected an integer from 0 to the limit' });
+  }
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) issues.push({ path: 'now', message: 'expected a valid Date' });
+  if (issues.length > 0) throw new ValidationError('Invalid rate limit take', issues);
+  return { key, limit, windowMs, cost, now };
+}
+
+/** rateLimitInterval is the ms after which one unit of a limit comes back: ceil(windowMs / limit). */
+export function rateLimitInterval(limit: number, windowMs: number): number {
+  return Math.ceil(windowMs / limit);
+}
+
+/**
+ * takeFromBucket applies the rule of RateLimitTakeParams to a key whose stored resetAt is
+ * `storedResetAt` (epoch ms, null for a key never used) and returns the result and the
+ * resetAt to store (unchanged when refused). Integer arithmetic only, so it is exact.
+ */
+export function takeFromBucket(
+  storedResetAt: number | null,
+  params: Required<RateLimitTakeParams>,
+): { result: RateLimitTakeResult; resetAt: number } {
+  const { limit, windowMs, cost } = params;
+  const now = params.now.getTime();
+  const interval = rateLimitInterval(limit, windowMs);
+  const from = Math.max(storedResetAt ?? now, now);
+  const next = from + cost * interval;
+  const allowed = next - now <= interval * limit;
+  const resetAt = allowed ? next : from;
+  return { resetAt, result: rateLimitResult(allowed, resetAt, params) };
+}
+
+/** rateLimitResult describes a take by whether it was allowed and the key's resetAt after it (epoch ms). */
+export function rateLimitResult(allowed: boolean, resetAt: number, params: Required<RateLimitTakeParams>): RateLimitTakeResult {
+  const { limit, windowMs, cost } = params;
+  const now = params.now.getTime();
+  const interval = rateLimitInterval(limit, windowMs);
+  const capacity = interval * limit;
+  return {
+    allowed,
+    limit,
+    // Another process's clock may run behind this one's: never report less than nothing.
+    remaining: Math.max(0, Math.floor((capacity - (resetAt - now)) / interval)),
+    resetAt: new Date(resetAt),
+    // Refused, resetAt is where the take started from: the take fits once it is `capacity` ahead.
+    retryAfterMs: allowed ? 0 : resetAt + cost * interval - now - capacity,
+  };
+}
+
+/** AuditListFilter selects audit entries; every given field must match. */
+export interface AuditListFilter {
+  principalId?: string;
+  action?: string;
+  target?: string;
+  outcome?: AuditOutcome;
+  /** Entries at or after this time. */
+  from?: Date;
+  /** Entries before this time. */
+  to?: Date;
+}
+
+export interface AuditListParams {
+  filter: AuditListFilter;
+  /** Id of the last entry of the previous page; the page holds older entries. */
+  after?: string;
+  limit: number;
+}
+
+export interface AuditListResult {
+  entries: AuditEntry[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** AUDIT_ID_PATTERN is the shape of an audit entry id: a positive integer in decimal. */
+export const AUDIT_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
+
+/** checkAuditCursor throws a ValidationError unless `after` is absent or an audit entry id. */
+export function checkAuditCursor(after: string | undefined): void {
+  if (after !== undefined && !AUDIT_ID_PATTERN.test(after)) {
+    throw new ValidationError('Invalid cursor', [{ path: 'after', message: 'must be an audit entry id' }]);
+  }
+}

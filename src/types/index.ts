@@ -1,4 +1,5 @@
 export * from './api-token.js';
+export * from './audit.js';
 export * from './clock.js';
 export * from './job.js';
 export * from './schedule.js';

@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { apiTokenSuite } from './api-token.js';
+import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
@@ -10,6 +11,7 @@ import { leasedInsertSuite } from './leased-insert.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
+import { rateLimitSuite } from './rate-limit.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
 import { stepsSuite } from './steps.js';
@@ -29,6 +31,8 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
   ['API tokens', apiTokenSuite],
+  ['rate limit', rateLimitSuite],
+  ['audit log', auditSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

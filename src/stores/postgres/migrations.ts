@@ -226,6 +226,80 @@ CREATE UNIQUE INDEX api_tokens_live_name_idx ON ${s}.api_tokens (name) WHERE rev
     },
   },
   {
+    // Rate limits: one row per key holding reset_at, when the key is whole again (GCRA's
+    // theoretical arrival time, see RateLimitTakeParams), as epoch milliseconds so that the
+    // arithmetic is exact integer maths as in the SQLite store. rate_limit_take decides and
+    // writes in one round trip under the key's row lock: concurrent takes of one key queue on
+    // the lock and each sees the one before. A row with reset_at <= now equals no row; the
+    // pruner deletes those through the index.
+    //
+    // The audit log is append-only: ids follow recording order and a trigger refuses UPDATE.
+    version: 6,
+    name: 'rate_limits_and_audit_log',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.rate_limits (
+  key text PRIMARY KEY,
+  reset_at bigint NOT NULL
+);
+CREATE INDEX rate_limits_reset_at_idx ON ${s}.rate_limits (reset_at);
+
+CREATE FUNCTION ${s}.rate_limit_take(
+  p_key text, p_now bigint, p_interval bigint, p_limit integer, p_cost integer
+) RETURNS TABLE (allowed boolean, reset_at bigint) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_from bigint;
+  v_next bigint;
+BEGIN
+  -- Each statement of a VOLATILE function takes a fresh snapshot: once the row is locked,
+  -- its value is the latest committed one. The loop ends at once unless a pruner deleted
+  -- the row between the insert and the lock.
+  LOOP
+    SELECT greatest(r.reset_at, p_now) INTO v_from FROM ${s}.rate_limits r WHERE r.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO ${s}.rate_limits (key, reset_at) VALUES (p_key, p_now) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+  v_next := v_from + p_cost * p_interval;
+  IF v_next - p_now <= p_interval * p_limit THEN
+    IF p_cost > 0 THEN
+      UPDATE ${s}.rate_limits r SET reset_at = v_next WHERE r.key = p_key;
+    END IF;
+    RETURN QUERY SELECT true, v_next;
+  ELSE
+    RETURN QUERY SELECT false, v_from;
+  END IF;
+END
+$fn$;
+
+CREATE TABLE ${s}.audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL,
+  status integer NOT NULL,
+  principal_id text NOT NULL,
+  principal_name text NOT NULL,
+  principal_role text,
+  action text NOT NULL,
+  target text,
+  outcome text NOT NULL CONSTRAINT audit_log_outcome_check CHECK (outcome IN ('success', 'denied', 'error')),
+  request_id text NOT NULL,
+  client_address text NOT NULL
+);
+CREATE INDEX audit_log_at_idx ON ${s}.audit_log (at);
+CREATE INDEX audit_log_principal_idx ON ${s}.audit_log (principal_id, id);
+CREATE INDEX audit_log_target_idx ON ${s}.audit_log (target, id) WHERE target IS NOT NULL;
+
+CREATE FUNCTION ${s}.audit_log_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'jobyard audit entries are never updated';
+END
+$fn$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON ${s}.audit_log
+  FOR EACH ROW EXECUTE FUNCTION ${s}.audit_log_refuse_update();
+`;
+    },
+  },
+  {
     version: 8,
     name: 'job_steps',
     // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.

@@ -787,3 +787,97 @@ export function markApiTokenUsed(schema: string): Statement {
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// Rate limits and audit log
+
+/**
+ * takeRateLimit runs the GCRA take of migration 6's rate_limit_take (see RateLimitTakeParams).
+ * $1 key (text), $2 now (epoch ms), $3 interval (ms), $4 limit (int), $5 cost (int).
+ */
+export function takeRateLimit(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:rate-limit-take`,
+    text: `SELECT allowed, reset_at FROM ${quote(schema)}.rate_limit_take($1::text, $2::bigint, $3::bigint, $4::int, $5::int)`,
+  };
+}
+
+/**
+ * pruneRateLimits deletes up to $2 (int) keys whole again at $1 (epoch ms); keys a take has
+ * locked are skipped, never waited for.
+ */
+export function pruneRateLimits(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    text: `DELETE FROM ${s}.rate_limits WHERE key IN (
+  SELECT key FROM ${s}.rate_limits WHERE reset_at <= $1::bigint LIMIT $2::int FOR UPDATE SKIP LOCKED
+)`,
+  };
+}
+
+const AUDIT_COLUMNS =
+  'id, at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address';
+
+/**
+ * appendAuditEntry records an entry and returns it. $1 at (timestamptz), $2 principal id,
+ * $3 principal name, $4 principal role (text or null), $5 action, $6 target (text or null),
+ * $7 outcome (text), $8 status (int), $9 request id, $10 client address (text).
+ */
+export function appendAuditEntry(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:audit-append`,
+    text: `INSERT INTO ${quote(schema)}.audit_log
+  (at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address)
+VALUES ($1::timestamptz, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::int, $9::text, $10::text)
+RETURNING ${AUDIT_COLUMNS}`,
+  };
+}
+
+/** AuditListQueryFilter is the part of an audit list query that shapes its WHERE clause. */
+export interface AuditListQueryFilter {
+  principalId?: string;
+  action?: string;
+  target?: string;
+  outcome?: string;
+  from?: Date;
+  to?: Date;
+  after?: string;
+}
+
+/**
+ * listAuditEntries lists entries newest first (by id) with only the filters given. The
+ * parameters follow the filter fields in declaration order, then the limit (int) last.
+ */
+export function listAuditEntries(
+  schema: string,
+  filter: AuditListQueryFilter,
+  limit: number,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions: string[] = [];
+  const add = (condition: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(condition(`$${values.length}`));
+  };
+  if (filter.principalId !== undefined) add((p) => `principal_id = ${p}::text`, filter.principalId);
+  if (filter.action !== undefined) add((p) => `action = ${p}::text`, filter.action);
+  if (filter.target !== undefined) add((p) => `target = ${p}::text`, filter.target);
+  if (filter.outcome !== undefined) add((p) => `outcome = ${p}::text`, filter.outcome);
+  if (filter.from !== undefined) add((p) => `at >= ${p}::timestamptz`, filter.from);
+  if (filter.to !== undefined) add((p) => `at < ${p}::timestamptz`, filter.to);
+  if (filter.after !== undefined) add((p) => `id < ${p}::bigint`, filter.after);
+  values.push(limit);
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  return {
+    text: `SELECT ${AUDIT_COLUMNS} FROM ${quote(schema)}.audit_log ${where} ORDER BY id DESC LIMIT $${values.length}::int`,
+    values,
+  };
+}
+
+/** pruneAuditEntries deletes up to $2 (int) entries recorded before $1 (timestamptz). */
+export function pruneAuditEntries(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    text: `DELETE FROM ${s}.audit_log WHERE id IN (SELECT id FROM ${s}.audit_log WHERE at < $1::timestamptz LIMIT $2::int)`,
+  };
+}

@@ -9,6 +9,8 @@ import {
 } from '../../errors/index.js';
 import type {
   ApiTokenInsert,
+  AuditListParams,
+  AuditListResult,
   ClaimedJob,
   JobClaimParams,
   JobInsert,
@@ -25,6 +27,8 @@ import type {
   JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
+  RateLimitTakeParams,
+  RateLimitTakeResult,
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
@@ -34,17 +38,24 @@ import type {
 } from '../../store/index.js';
 import {
   checkApiTokenInsert,
+  checkAuditCursor,
   checkInsertLease,
   checkParents,
+  checkRateLimitTake,
   dedupKeyHeldReason,
   hasParents,
   insertedStatus,
   linkParents,
   maxInstancesReason,
+  rateLimitInterval,
+  rateLimitResult,
   scheduledJob,
 } from '../../store/index.js';
 import {
   type ApiToken,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -189,6 +200,10 @@ function buildStatements(schema: string) {
     tokenList: sql.selectApiTokens(schema),
     tokenRevoke: sql.revokeApiToken(schema),
     tokenMarkUsed: sql.markApiTokenUsed(schema),
+    rateLimitTake: sql.takeRateLimit(schema),
+    rateLimitPrune: sql.pruneRateLimits(schema),
+    auditAppend: sql.appendAuditEntry(schema),
+    auditPrune: sql.pruneAuditEntries(schema),
   };
 }
 
@@ -524,17 +539,9 @@ export class PostgresStore implements Store {
   }
 
   jobPrune({ olderThan, statuses }: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
-    return this.run(async () => {
-      const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
-      let deleted = 0;
-      while (finalStatuses.length > 0) {
-        const result = await execute(this.pool, this.statements.prune, [finalStatuses, olderThan, PRUNE_BATCH_SIZE]);
-        const count = result.rowCount ?? 0;
-        deleted += count;
-        if (count < PRUNE_BATCH_SIZE) break;
-      }
-      return deleted;
-    });
+    const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
+    if (finalStatuses.length === 0) return this.run(async () => 0);
+    return this.pruneInBatches(this.statements.prune, [finalStatuses, olderThan]);
   }
 
   queueStats(): Promise<QueueStatsRow[]> {
@@ -655,6 +662,59 @@ export class PostgresStore implements Store {
     );
   }
 
+  rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult> {
+    return this.run(async () => {
+      const take = checkRateLimitTake(params);
+      const { key, limit, windowMs, cost, now } = take;
+      const result = await execute<{ allowed: boolean; reset_at: string }>(this.pool, this.statements.rateLimitTake, [
+        key,
+        now.getTime(),
+        rateLimitInterval(limit, windowMs),
+        limit,
+        cost,
+      ]);
+      const row = result.rows[0] as { allowed: boolean; reset_at: string };
+      return rateLimitResult(row.allowed, Number(row.reset_at), take);
+    });
+  }
+
+  rateLimitPrune({ now }: { now: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.rateLimitPrune, [now.getTime()]);
+  }
+
+  auditAppend({ entry }: { entry: AuditEntryInput }): Promise<AuditEntry> {
+    return this.run(async () => {
+      const result = await execute<AuditRow>(this.pool, this.statements.auditAppend, [
+        entry.at,
+        entry.principal.id,
+        entry.principal.name,
+        entry.principal.role,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.status,
+        entry.requestId,
+        entry.clientAddress,
+      ]);
+      return toAuditEntry(result.rows[0] as AuditRow);
+    });
+  }
+
+  auditList({ filter, after, limit }: AuditListParams): Promise<AuditListResult> {
+    return this.run(async () => {
+      checkAuditCursor(after);
+      const query = sql.listAuditEntries(this.schema, { ...filter, after }, limit + 1);
+      const result = await this.pool.query<AuditRow>({ ...query, types: QUERY_TYPES });
+      const entries = result.rows.slice(0, limit).map(toAuditEntry);
+      const last = entries.at(-1);
+      return { entries, nextCursor: result.rows.length > limit && last ? last.id : null };
+    });
+  }
+
+  auditPrune({ olderThan }: { olderThan: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.auditPrune, [olderThan]);
+  }
+
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     if (this.closing) throw new ClientClosedError();
     this.subscribers.add(listener);
@@ -755,6 +815,18 @@ export class PostgresStore implements Store {
    */
   private async listenerReady(): Promise<void> {
     if (this.listener) await this.listener.ready;
+  }
+
+  /** pruneInBatches runs a delete of at most PRUNE_BATCH_SIZE rows (its last parameter) until it deletes fewer; returns how many in all. */
+  private pruneInBatches(statement: sql.Statement, values: unknown[]): Promise<number> {
+    return this.run(async () => {
+      let deleted = 0;
+      for (;;) {
+        const count = (await execute(this.pool, statement, [...values, PRUNE_BATCH_SIZE])).rowCount ?? 0;
+        deleted += count;
+        if (count < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
   }
 
   /** inTransaction runs `work` on one pooled connection inside BEGIN/COMMIT (ROLLBACK when it throws). */
@@ -1067,5 +1139,34 @@ function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
     jobId: row.job_id,
     reason: row.reason,
     recordedAt: row.recorded_at,
+  };
+}
+
+/** AuditRow is an audit_log row as node-postgres parses it (bigint ids come as strings). */
+interface AuditRow {
+  id: string;
+  at: Date;
+  principal_id: string;
+  principal_name: string;
+  principal_role: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_address: string;
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    principal: { id: row.principal_id, name: row.principal_name, role: row.principal_role },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    status: row.status,
+    requestId: row.request_id,
+    clientAddress: row.client_address,
   };
 }

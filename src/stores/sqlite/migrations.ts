@@ -175,6 +175,43 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'rate_limits_and_audit_log',
+    sql: `
+      -- One row per rate limit key: reset_at (epoch ms) is when the key is whole again (GCRA's
+      -- theoretical arrival time). A row with reset_at <= now equals no row, so the pruner
+      -- deletes those through the index.
+      CREATE TABLE jobyard_rate_limits (
+        key      TEXT    NOT NULL PRIMARY KEY,
+        reset_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX jobyard_rate_limits_reset_at ON jobyard_rate_limits (reset_at);
+
+      -- The audit log is append-only: ids follow recording order (AUTOINCREMENT never reuses
+      -- the id of a pruned entry), and a trigger refuses every UPDATE.
+      CREATE TABLE jobyard_audit_log (
+        id             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        at             INTEGER NOT NULL,
+        principal_id   TEXT    NOT NULL,
+        principal_name TEXT    NOT NULL,
+        principal_role TEXT,
+        action         TEXT    NOT NULL,
+        target         TEXT,
+        outcome        TEXT    NOT NULL CHECK (outcome IN ('success', 'denied', 'error')),
+        status         INTEGER NOT NULL,
+        request_id     TEXT    NOT NULL,
+        client_address TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX jobyard_audit_log_at ON jobyard_audit_log (at);
+      CREATE INDEX jobyard_audit_log_principal ON jobyard_audit_log (principal_id, id);
+      CREATE INDEX jobyard_audit_log_target ON jobyard_audit_log (target, id) WHERE target IS NOT NULL;
+      CREATE TRIGGER jobyard_audit_log_append_only BEFORE UPDATE ON jobyard_audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'jobyard audit entries are never updated');
+      END;
+    `,
+  },
+  {
     version: 9,
     name: 'job_steps',
     sql: `

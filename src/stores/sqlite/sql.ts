@@ -405,3 +405,61 @@ RETURNING *`;
 export const TOKEN_MARK_USED = `
 UPDATE jobyard_api_tokens SET last_used_at = @now
 WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now)`;
+
+// ---------------------------------------------------------------------------------------
+// Rate limits
+
+/** Reads the time a rate limit key is whole again (epoch ms). @key. */
+export const RATE_LIMIT_GET = `SELECT reset_at FROM jobyard_rate_limits WHERE key = @key`;
+
+/** Stores the time a rate limit key is whole again. @key, @resetAt. */
+export const RATE_LIMIT_SET = `
+INSERT INTO jobyard_rate_limits (key, reset_at) VALUES (@key, @resetAt)
+ON CONFLICT (key) DO UPDATE SET reset_at = excluded.reset_at`;
+
+/** Deletes up to @batchSize keys that are whole again at @now. */
+export const RATE_LIMIT_PRUNE_BATCH = `
+DELETE FROM jobyard_rate_limits WHERE key IN (
+  SELECT key FROM jobyard_rate_limits WHERE reset_at <= @now LIMIT @batchSize
+)`;
+
+// ---------------------------------------------------------------------------------------
+// Audit log
+
+/** Appends an audit entry and returns it. One parameter per column but the id. */
+export const AUDIT_APPEND = `
+INSERT INTO jobyard_audit_log (
+  at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address
+) VALUES (
+  @at, @principalId, @principalName, @principalRole, @action, @target, @outcome, @status, @requestId, @clientAddress
+)
+RETURNING *`;
+
+/** AuditListConditions are the filters a list of audit entries applies, each bound by name. */
+export type AuditListCondition = 'principalId' | 'action' | 'target' | 'outcome' | 'from' | 'to' | 'after';
+
+const AUDIT_CONDITIONS: Record<AuditListCondition, string> = {
+  principalId: 'principal_id = @principalId',
+  action: 'action = @action',
+  target: 'target = @target',
+  outcome: 'outcome = @outcome',
+  from: 'at >= @from',
+  to: 'at < @to',
+  after: 'id < @after',
+};
+
+/**
+ * Lists audit entries newest first with only the given conditions (so that SQLite can use
+ * the index of a selective one): @principalId, @action, @target, @outcome, @from (at >=),
+ * @to (at <), @after (id <); then @limit.
+ */
+export function auditList(conditions: AuditListCondition[]): string {
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.map((name) => AUDIT_CONDITIONS[name]).join(' AND ')}`;
+  return `SELECT * FROM jobyard_audit_log ${where} ORDER BY id DESC LIMIT @limit`;
+}
+
+/** Deletes up to @batchSize entries recorded before @olderThan. */
+export const AUDIT_PRUNE_BATCH = `
+DELETE FROM jobyard_audit_log WHERE id IN (
+  SELECT id FROM jobyard_audit_log WHERE at < @olderThan LIMIT @batchSize
+)`;

@@ -9,6 +9,8 @@ import {
 } from '../../errors/index.js';
 import type {
   ApiTokenInsert,
+  AuditListParams,
+  AuditListResult,
   ClaimedJob,
   JobClaimParams,
   JobInsert,
@@ -25,6 +27,8 @@ import type {
   JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
+  RateLimitTakeParams,
+  RateLimitTakeResult,
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
@@ -34,8 +38,10 @@ import type {
 } from '../../store/index.js';
 import {
   checkApiTokenInsert,
+  checkAuditCursor,
   checkInsertLease,
   checkParents,
+  checkRateLimitTake,
   dedupKeyHeldReason,
   hasParents,
   insertedStatus,
@@ -43,9 +49,13 @@ import {
   linkParents,
   maxInstancesReason,
   scheduledJob,
+  takeFromBucket,
 } from '../../store/index.js';
 import type {
   ApiToken,
+  AuditEntry,
+  AuditEntryInput,
+  AuditOutcome,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -180,6 +190,21 @@ interface ApiTokenRow {
   revoked_at: number | null;
 }
 
+/** AuditRow is a row of jobyard_audit_log. */
+interface AuditRow {
+  id: number;
+  at: number;
+  principal_id: string;
+  principal_name: string;
+  principal_role: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_address: string;
+}
+
 /** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
 interface ClaimCandidate {
   id: string;
@@ -248,6 +273,7 @@ export class SqliteStore implements Store {
   private readonly retryInTransaction: (id: string, now: number) => { job: Job; applied: boolean } | null;
   private readonly scheduleUpdateInTransaction: (id: string, patch: SchedulePatch, now: number) => Schedule | null;
   private readonly scheduleFireInTransaction: (params: ScheduleFireParams) => ScheduleFireResult;
+  private readonly rateLimitTakeInTransaction: (params: Required<RateLimitTakeParams>) => RateLimitTakeResult;
 
   /** The constructor opens the database but does not migrate; createSqliteStore does both. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -288,6 +314,10 @@ export class SqliteStore implements Store {
       this.updateSchedule(id, patch, now),
     ).immediate;
     this.scheduleFireInTransaction = db.transaction((params: ScheduleFireParams) => this.fireSchedule(params)).immediate;
+    // The read and the write of a take share the write lock, so takes of other processes wait between them.
+    this.rateLimitTakeInTransaction = db.transaction((params: Required<RateLimitTakeParams>) =>
+      this.takeRateLimit(params),
+    ).immediate;
   }
 
   async migrate(): Promise<MigrateResult> {
@@ -400,18 +430,9 @@ export class SqliteStore implements Store {
   }
 
   async jobPrune(params: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
-    const bindings = {
+    return this.pruneInBatches(SQL.JOB_PRUNE_BATCH, {
       statuses: JSON.stringify(params.statuses),
       olderThan: params.olderThan.getTime(),
-      batchSize: PRUNE_BATCH_SIZE,
-    };
-    return this.run(() => {
-      let deleted = 0;
-      for (;;) {
-        const { changes } = this.statement(SQL.JOB_PRUNE_BATCH).run(bindings);
-        deleted += changes;
-        if (changes < PRUNE_BATCH_SIZE) return deleted;
-      }
     });
   }
 
@@ -527,6 +548,60 @@ export class SqliteStore implements Store {
     this.run(() => this.statement(SQL.TOKEN_MARK_USED).run({ id: params.id, now: params.now.getTime() }));
   }
 
+  async rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult> {
+    const take = checkRateLimitTake(params);
+    return this.run(() => this.rateLimitTakeInTransaction(take));
+  }
+
+  async rateLimitPrune(params: { now: Date }): Promise<number> {
+    return this.pruneInBatches(SQL.RATE_LIMIT_PRUNE_BATCH, { now: params.now.getTime() });
+  }
+
+  async auditAppend(params: { entry: AuditEntryInput }): Promise<AuditEntry> {
+    const { entry } = params;
+    const row = this.run(
+      () =>
+        this.statement(SQL.AUDIT_APPEND).get({
+          at: entry.at.getTime(),
+          principalId: entry.principal.id,
+          principalName: entry.principal.name,
+          principalRole: entry.principal.role,
+          action: entry.action,
+          target: entry.target,
+          outcome: entry.outcome,
+          status: entry.status,
+          requestId: entry.requestId,
+          clientAddress: entry.clientAddress,
+        }) as AuditRow,
+    );
+    return auditEntryFromRow(row);
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditListResult> {
+    const { filter, after, limit } = params;
+    checkAuditCursor(after);
+    const bindings: Record<string, unknown> = {
+      principalId: filter.principalId,
+      action: filter.action,
+      target: filter.target,
+      outcome: filter.outcome,
+      from: filter.from?.getTime(),
+      to: filter.to?.getTime(),
+      after: after === undefined ? undefined : Number(after),
+    };
+    const conditions = (Object.keys(bindings) as SQL.AuditListCondition[]).filter((name) => bindings[name] !== undefined);
+    const given = Object.fromEntries(conditions.map((name) => [name, bindings[name]]));
+    // One row more than the page tells whether another page follows.
+    const rows = this.run(() => this.statement(SQL.auditList(conditions)).all({ ...given, limit: limit + 1 }) as AuditRow[]);
+    const entries = rows.slice(0, limit).map(auditEntryFromRow);
+    const last = entries.at(-1);
+    return { entries, nextCursor: rows.length > limit && last !== undefined ? last.id : null };
+  }
+
+  async auditPrune(params: { olderThan: Date }): Promise<number> {
+    return this.pruneInBatches(SQL.AUDIT_PRUNE_BATCH, { olderThan: params.olderThan.getTime() });
+  }
+
   /** run executes one synchronous piece of database work and classifies its failure. */
   private run<T>(work: () => T): T {
     try {
@@ -539,6 +614,18 @@ export class SqliteStore implements Store {
         this.releasedQueues.clear();
       }
     }
+  }
+
+  /** pruneInBatches runs a delete statement of at most @batchSize rows until it deletes fewer; returns how many in all. */
+  private pruneInBatches(sql: string, bindings: Record<string, unknown>): number {
+    return this.run(() => {
+      let deleted = 0;
+      for (;;) {
+        const { changes } = this.statement(sql).run({ ...bindings, batchSize: PRUNE_BATCH_SIZE });
+        deleted += changes;
+        if (changes < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
   }
 
   /** statement prepares each SQL text once (lazily: the tables exist only after migrate). */
@@ -818,6 +905,13 @@ export class SqliteStore implements Store {
     return { applied: true, fires, jobs };
   }
 
+  private takeRateLimit(params: Required<RateLimitTakeParams>): RateLimitTakeResult {
+    const stored = this.statement(SQL.RATE_LIMIT_GET).get({ key: params.key }) as { reset_at: number } | undefined;
+    const { result, resetAt } = takeFromBucket(stored?.reset_at ?? null, params);
+    if (result.allowed && params.cost > 0) this.statement(SQL.RATE_LIMIT_SET).run({ key: params.key, resetAt });
+    return result;
+  }
+
   private retryJob(id: string, now: number): { job: Job; applied: boolean } | null {
     let retried: JobRow | undefined;
     try {
@@ -953,5 +1047,19 @@ function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
     jobId: row.job_id,
     reason: row.reason,
     recordedAt: new Date(row.recorded_at),
+  };
+}
+
+function auditEntryFromRow(row: AuditRow): AuditEntry {
+  return {
+    id: String(row.id),
+    at: new Date(row.at),
+    principal: { id: row.principal_id, name: row.principal_name, role: row.principal_role },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    status: row.status,
+    requestId: row.request_id,
+    clientAddress: row.client_address,
   };
 }

@@ -7,6 +7,7 @@ import { defineTask, Jobyard } from '../../../src/core/index.js';
 import { Scheduler } from '../../../src/scheduler/index.js';
 import { createServer, type ServerOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
+import type { Clock } from '../../../src/types/index.js';
 
 /** MakeStore builds one fresh, migrated store (a temp SQLite file, a fresh PostgreSQL schema) and its disposal. */
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -50,18 +51,31 @@ export interface ServiceHarness {
   call(method: InjectOptions['method'], url: string, options?: Omit<InjectOptions, 'method' | 'url'>): Promise<Answer>;
 }
 
+/** HarnessOptions shape the client and server of a harness beyond the service's options. */
+export interface HarnessOptions {
+  /** The client's clock (a FakeClock drives rate limits and audit times). @defaultValue the system clock */
+  clock?: Clock;
+  /** Runs on the server before it is ready, e.g. to add hooks that stand in for authentication. */
+  prepare?: (app: FastifyInstance) => void;
+}
+
 /**
  * useService gives every test of the enclosing describe a fresh database, a client with the
  * test tasks, a scheduler (not started) and a server whose auth accepts ADMIN_TOKEN (and API
  * keys) unless `options.auth` says otherwise, and disposes of them afterwards.
  */
-export function useService(makeStore: MakeStore, options: Partial<Omit<ServerOptions, 'client'>> = {}): ServiceHarness {
+export function useService(
+  makeStore: MakeStore,
+  options: Partial<Omit<ServerOptions, 'client'>> = {},
+  { clock, prepare }: HarnessOptions = {},
+): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
     const { store, cleanup } = await makeStore();
-    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger });
+    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, clock });
     const scheduler = new Scheduler(client);
     const app = createServer({ client, scheduler, logger: silentLogger, auth: { devToken: ADMIN_TOKEN }, ...options });
+    prepare?.(app);
     await app.ready();
     current = { client, scheduler, app, cleanup };
   });

@@ -1,11 +1,13 @@
 import { describe } from 'node:test';
 import { accessMatrixSuite } from './access-matrix.js';
+import { auditSuite } from './audit.js';
 import { authSuite } from './auth.js';
 import type { MakeStore } from './fixtures.js';
 import { fuzzSuite } from './fuzz.js';
 import { healthErrorsSuite } from './health-errors.js';
 import { jobsSuite } from './jobs.js';
 import { openApiSuite } from './openapi.js';
+import { rateLimitsSuite } from './rate-limits.js';
 import { noSchedulerSuite, schedulesSuite } from './schedules.js';
 
 export type { MakeStore } from './fixtures.js';
@@ -23,6 +25,8 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
     describe('auth and roles', () => authSuite(makeStore));
     describe('access matrix', () => accessMatrixSuite(makeStore));
+    describe('rate limits', () => rateLimitsSuite(makeStore));
+    describe('audit log', () => auditSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
 }
