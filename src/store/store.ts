@@ -31,7 +31,13 @@ export interface Store {
   readonly kind: string;
   readonly capabilities: StoreCapabilities;
 
-  /** migrate applies pending migrations once (safe when many processes start together). */
+  /**
+   * migrate applies every migration the store lists that the database has not recorded, in
+   * version order, each once (safe when many processes start together), including versions
+   * below ones already recorded (branches merge migrations out of order). Throws
+   * SchemaTooNewError, applying nothing, when the database recorded a version the store does
+   * not list.
+   */
   migrate(): Promise<MigrateResult>;
   /** close releases connections and stops listeners. Idempotent. */
   close(): Promise<void>;
@@ -350,9 +356,9 @@ export interface StoreCapabilities {
 }
 
 export interface MigrateResult {
-  /** Migration versions applied by this call (empty when the schema was current). */
+  /** Migration versions applied by this call, ascending (empty when the schema was current). */
   applied: number[];
-  /** Schema version after the call. */
+  /** Schema version after the call: the highest version recorded. */
   version: number;
 }
 

@@ -3,18 +3,26 @@ import { afterEach, beforeEach } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import type { ClaimedJob, JobInsert, JobListFilter, JobOutcome, Store } from '../../src/store/index.js';
 import type { Job, JobErrorRecord } from '../../src/types/index.js';
+import type { MigrationsTable } from '../helpers/migrations-table.js';
 
-/** MakeStore builds one fresh, migrated store and the function that disposes of it. */
-export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+/** FreshStore is one fresh, migrated store, the function that disposes of it, and a way into its migrations table. */
+export interface FreshStore {
+  store: Store;
+  cleanup: () => Promise<void>;
+  migrationsTable: MigrationsTable;
+}
+
+/** MakeStore builds one FreshStore. */
+export type MakeStore = () => Promise<FreshStore>;
 
 export const QUEUE = 'default';
 
 /**
- * useFreshStore gives every test of the enclosing describe its own store (isolation: no test
- * sees another's jobs) and returns the accessor to call inside a test.
+ * useFreshStores gives every test of the enclosing describe its own store (isolation: no
+ * test sees another's jobs) and returns the accessor to call inside a test.
  */
-export function useFreshStore(makeStore: MakeStore): () => Store {
-  let current: Awaited<ReturnType<MakeStore>> | undefined;
+export function useFreshStores(makeStore: MakeStore): () => FreshStore {
+  let current: FreshStore | undefined;
   beforeEach(async () => {
     current = await makeStore();
   });
@@ -25,8 +33,14 @@ export function useFreshStore(makeStore: MakeStore): () => Store {
   });
   return () => {
     assert.ok(current, 'the store is only available inside a test');
-    return current.store;
+    return current;
   };
+}
+
+/** useFreshStore is useFreshStores for tests that need the store only. */
+export function useFreshStore(makeStore: MakeStore): () => Store {
+  const fresh = useFreshStores(makeStore);
+  return () => fresh().store;
 }
 
 /** later returns `base` shifted by `ms` milliseconds (negative for earlier). */

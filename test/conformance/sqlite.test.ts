@@ -1,4 +1,7 @@
-import { tempSqliteStore } from '../helpers/sqlite.js';
+import { sqliteMigrationsTable, tempSqliteStore } from '../helpers/sqlite.js';
 import { exerciseStore } from './index.js';
 
-exerciseStore('sqlite store', tempSqliteStore);
+exerciseStore('sqlite store', async () => {
+  const { store, filename, cleanup } = await tempSqliteStore();
+  return { store, cleanup, migrationsTable: sqliteMigrationsTable(filename) };
+});

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import {
   InvalidStateError,
-  SchemaTooNewError,
   StoreUnavailableError,
   TokenNameTakenError,
   ValidationError,
@@ -48,6 +47,7 @@ import {
   isDueOnInsert,
   linkParents,
   maxInstancesReason,
+  pendingMigrations,
   scheduledJob,
   takeFromBucket,
 } from '../../store/index.js';
@@ -65,7 +65,7 @@ import type {
   ScheduleFireOutcome,
 } from '../../types/index.js';
 import { DatabaseFileWatcher } from './file-watcher.js';
-import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 import * as SQL from './sql.js';
 
 export { SQLITE_SCHEMA_VERSION } from './migrations.js';
@@ -653,18 +653,17 @@ export class SqliteStore implements Store {
     for (const queue of new Set(queues)) this.publish({ type: 'jobs_available', queue });
   }
 
+  /** applyMigrations runs every listed migration not yet recorded (see Store.migrate); the caller holds the write lock. */
   private applyMigrations(): MigrateResult {
     this.db.exec(SQL.MIGRATIONS_TABLE_CREATE);
-    const current = (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version;
-    if (current > SQLITE_SCHEMA_VERSION) throw new SchemaTooNewError(current, SQLITE_SCHEMA_VERSION);
-    const applied: number[] = [];
-    for (const migration of SQLITE_MIGRATIONS) {
-      if (migration.version <= current) continue;
+    const recorded = (this.statement(SQL.MIGRATIONS_RECORDED).all() as { version: number }[]).map((row) => row.version);
+    const pending = pendingMigrations(SQLITE_MIGRATIONS, recorded);
+    for (const migration of pending) {
       this.db.exec(migration.sql);
       this.statement(SQL.MIGRATION_RECORD).run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
-      applied.push(migration.version);
     }
-    return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+    const applied = pending.map((migration) => migration.version);
+    return { applied, version: Math.max(0, ...recorded, ...applied) };
   }
 
   /** insertJobs inserts jobs, then links the new ones that have parents to them (see Store.jobInsertMany). */
