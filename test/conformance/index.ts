@@ -2,6 +2,7 @@ import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import type { MakeStore } from './fixtures.js';
+import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
 import { leasedInsertSuite } from './leased-insert.js';
@@ -21,6 +22,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['lease', leaseSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
+  ['health and schema version', healthSuite],
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
   ['migrate and lifecycle', migrateSuite],
