@@ -113,7 +113,7 @@ export class Jobyard {
   /** In-process job events; see JobyardEvents. */
   readonly events = new TypedEmitter<JobyardEvents>();
   private readonly tasks = new Map<string, AnyTask>();
-  private readonly workers = new Set<Worker>();
+  private readonly runningWorkers = new Set<Worker>();
   private readonly rescuer: Rescuer;
   private readonly insertBatcher: Batcher<JobInsert, JobInsertResult>;
   private closed = false;
@@ -286,7 +286,7 @@ export class Jobyard {
     if (outcome.outcome === 'final') {
       throw new InvalidStateError(`Job ${id} is ${outcome.job.status} and cannot be cancelled`, outcome.job.status);
     }
-    for (const worker of this.workers) worker.abortIfRunning(id);
+    for (const worker of this.runningWorkers) worker.abortIfRunning(id);
     if (outcome.outcome === 'cancelled') this.events.emit('job:cancelled', { job: outcome.job });
     return outcome.job;
   }
@@ -344,6 +344,11 @@ export class Jobyard {
     return this.store.jobPrune({ olderThan: olderThan as Date, statuses });
   }
 
+  /** workers lists the workers this client started and has not stopped (`stop()` ends them all). */
+  get workers(): readonly Worker[] {
+    return [...this.runningWorkers];
+  }
+
   /**
    * start runs a worker for the given queues in this process (and the lease rescuer, once
    * per client) and returns it. Call it several times for several queue sets.
@@ -351,7 +356,7 @@ export class Jobyard {
   async start(options: WorkerOptions = {}): Promise<Worker> {
     this.assertOpen();
     const worker = new Worker(this, this.store, options);
-    this.workers.add(worker);
+    this.runningWorkers.add(worker);
     await worker.start();
     this.rescuer.start();
     return worker;
@@ -362,8 +367,8 @@ export class Jobyard {
    * and hands them back to the queue without spending their attempt.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
-    await Promise.all([...this.workers].map((worker) => worker.stop(options)));
-    this.workers.clear();
+    await Promise.all([...this.runningWorkers].map((worker) => worker.stop(options)));
+    this.runningWorkers.clear();
     await this.rescuer.stop();
   }
 
@@ -386,7 +391,7 @@ export class Jobyard {
   }
 
   private reserveIdleWorker(queue: string): { worker: Worker; lease: NonNullable<JobInsert['lease']> } | null {
-    for (const worker of this.workers) {
+    for (const worker of this.runningWorkers) {
       const lease = worker.reserveSlot(queue);
       if (lease) return { worker, lease };
     }
@@ -395,7 +400,7 @@ export class Jobyard {
 
   /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */
   wakeWorkers(queue: string): void {
-    for (const worker of this.workers) worker.wake(queue);
+    for (const worker of this.runningWorkers) worker.wake(queue);
   }
 
   // Workers learn of new jobs from the store's notifications (Store.subscribe), which every

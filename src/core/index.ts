@@ -2,6 +2,7 @@ export * from './backoff.js';
 export * from './client.js';
 export * from './events.js';
 export * from './job-context.js';
+export type { LoopLiveness } from './periodic-loop.js';
 export * from './rescuer.js';
 export * from './task.js';
 export * from './worker.js';

@@ -15,6 +15,7 @@ import { DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
 import { Batcher } from './batcher.js';
 import type { Jobyard } from './client.js';
 import type { JobContext } from './job-context.js';
+import type { LoopLiveness } from './periodic-loop.js';
 import { ReconnectBackoff, sleep } from './sleep.js';
 import { LIMITS, OptionChecker, toJson } from './validation.js';
 
@@ -126,6 +127,7 @@ export class Worker {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  private lastProgressAt: Date | null = null;
 
   constructor(
     private readonly client: Jobyard,
@@ -154,9 +156,23 @@ export class Worker {
     return this.running.size;
   }
 
+  /**
+   * liveness says whether the claim loop runs and when it last made progress: a claim that
+   * answered, or a round that found every slot busy. A healthy loop goes round at least every
+   * pollIntervalMs; a loop stuck in a claim that never answers stops advancing it.
+   */
+  get liveness(): LoopLiveness {
+    return {
+      running: this.claimLoop !== null && !this.stopController.signal.aborted,
+      lastProgressAt: this.lastProgressAt,
+      intervalMs: this.pollIntervalMs,
+    };
+  }
+
   /** start begins claiming jobs. */
   async start(): Promise<void> {
     if (this.claimLoop) return;
+    this.lastProgressAt = this.client.clock.now();
     this.unsubscribe = this.store.subscribe((notification) => {
       if (notification.type === 'jobs_available') this.wake(notification.queue);
       else this.abortIfRunning(notification.jobId);
@@ -227,6 +243,7 @@ export class Worker {
     const signal = this.stopController.signal;
     while (!signal.aborted) {
       const limit = this.claimLimit();
+      if (limit <= 0) this.lastProgressAt = this.client.clock.now();
       if (limit <= 0 || !this.mayHaveJobs) {
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
@@ -245,6 +262,7 @@ export class Worker {
           leaseMs: this.leaseMs,
           now: this.client.clock.now(),
         });
+        this.lastProgressAt = this.client.clock.now();
         backoff.reset();
       } catch (error) {
         this.mayHaveJobs = true;

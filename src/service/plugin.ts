@@ -32,6 +32,29 @@ export interface JobyardServiceOptions {
   docs?: boolean;
   /** How long `/health/ready` waits for the store's ping before reporting it not ready, in ms. @defaultValue 2000 */
   readyTimeoutMs?: number;
+  /**
+   * How long the scheduler or a worker of this process may go without progress before
+   * `/health/ready` reports it stalled, in ms; never less than 3 of its poll intervals.
+   * @defaultValue 30_000
+   */
+  stalledAfterMs?: number;
+  /** A job running longer than this (its current attempt) is reported stuck by `/health/jobs`, in ms. @defaultValue 3_600_000 (1 h) */
+  stuckAfterMs?: number;
+  /** The recent window of `/health/jobs`' failure rate, in ms. @defaultValue 900_000 (15 min) */
+  failureWindowMs?: number;
+  /**
+   * `/health/jobs` reports `degraded` when the failure rate of the window (failed / (completed
+   * + failed)) is above this, from 0 to 1. @defaultValue 0.5
+   */
+  failureRateThreshold?: number;
+  /**
+   * How long `/metrics` reuses the job counts it read from the store, in ms: the counts are
+   * one GROUP BY over the jobs table, so several scrapers in quick succession share one read.
+   * 0 reads at every scrape. @defaultValue 5000
+   */
+  queueCountsCacheMs?: number;
+  /** Also expose prom-client's default process metrics (CPU, memory, event loop lag, GC) at `/metrics`. @defaultValue false */
+  processMetrics?: boolean;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -41,6 +64,12 @@ export interface ResolvedServiceOptions {
   bodyLimit: number;
   docs: boolean;
   readyTimeoutMs: number;
+  stalledAfterMs: number;
+  stuckAfterMs: number;
+  failureWindowMs: number;
+  failureRateThreshold: number;
+  queueCountsCacheMs: number;
+  processMetrics: boolean;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -52,10 +81,34 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   }
   const bodyLimit = checker.integer('bodyLimit', options?.bodyLimit, 1, 100 * 1024 * 1024) ?? 1024 * 1024;
   const readyTimeoutMs = checker.integer('readyTimeoutMs', options?.readyTimeoutMs, 1, 60_000) ?? 2000;
-  if (options?.docs !== undefined && typeof options.docs !== 'boolean') checker.problem('docs', 'expected a boolean');
+  const stalledAfterMs = checker.integer('stalledAfterMs', options?.stalledAfterMs, 1, DAY_MS) ?? 30_000;
+  const stuckAfterMs = checker.integer('stuckAfterMs', options?.stuckAfterMs, 1, 365 * DAY_MS) ?? 3_600_000;
+  const failureWindowMs = checker.integer('failureWindowMs', options?.failureWindowMs, 1, 365 * DAY_MS) ?? 900_000;
+  const failureRateThreshold = options?.failureRateThreshold ?? 0.5;
+  if (typeof failureRateThreshold !== 'number' || !(failureRateThreshold >= 0 && failureRateThreshold <= 1)) {
+    checker.problem('failureRateThreshold', 'expected a number from 0 to 1');
+  }
+  const queueCountsCacheMs = checker.integer('queueCountsCacheMs', options?.queueCountsCacheMs, 0, 3_600_000) ?? 5000;
+  for (const flag of ['docs', 'processMetrics'] as const) {
+    if (options?.[flag] !== undefined && typeof options[flag] !== 'boolean') checker.problem(flag, 'expected a boolean');
+  }
   checker.throwIfAny('Invalid service options');
-  return { client: options.client, scheduler: options.scheduler ?? null, bodyLimit, docs: options.docs ?? true, readyTimeoutMs };
+  return {
+    client: options.client,
+    scheduler: options.scheduler ?? null,
+    bodyLimit,
+    docs: options.docs ?? true,
+    readyTimeoutMs,
+    stalledAfterMs,
+    stuckAfterMs,
+    failureWindowMs,
+    failureRateThreshold,
+    queueCountsCacheMs,
+    processMetrics: options.processMetrics ?? false,
+  };
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * jobyardService is the HTTP API as a Fastify plugin for an app to register, with a prefix
@@ -66,7 +119,8 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
  * authentication yet: expose it only where every caller may steer every job.
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
-  const { client, scheduler, bodyLimit, docs, readyTimeoutMs } = resolveServiceOptions(options);
+  const resolved = resolveServiceOptions(options);
+  const { client, scheduler, bodyLimit, docs } = resolved;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -81,7 +135,7 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     assertStorable(request.body, '');
   });
   if (docs) await registerDocs(app);
-  await app.register(healthRoutes, { store: client.store, readyTimeoutMs });
+  await app.register(healthRoutes, resolved);
   await app.register(jobRoutes, { client });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });

@@ -4,9 +4,10 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask, Jobyard } from '../../../src/core/index.js';
-import { Scheduler } from '../../../src/scheduler/index.js';
+import { Scheduler, type SchedulerOptions } from '../../../src/scheduler/index.js';
 import { createServer, type JobyardServiceOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
+import type { Clock } from '../../../src/types/index.js';
 
 /** MakeStore builds one fresh, migrated store (a temp SQLite file, a fresh PostgreSQL schema) and its disposal. */
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -43,12 +44,16 @@ export interface ServiceHarness {
  * useService gives every test of the enclosing describe a fresh database, a client with the
  * test tasks, a scheduler (not started) and a server, and disposes of them afterwards.
  */
-export function useService(makeStore: MakeStore, options: Partial<Omit<JobyardServiceOptions, 'client'>> = {}): ServiceHarness {
+export function useService(
+  makeStore: MakeStore,
+  options: Partial<Omit<JobyardServiceOptions, 'client'>> = {},
+  { clock, scheduler: schedulerOptions }: { clock?: Clock; scheduler?: SchedulerOptions } = {},
+): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
     const { store, cleanup } = await makeStore();
-    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger });
-    const scheduler = new Scheduler(client);
+    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, ...(clock ? { clock } : {}) });
+    const scheduler = new Scheduler(client, schedulerOptions);
     const app = createServer({ client, scheduler, logger: silentLogger, ...options });
     await app.ready();
     current = { client, scheduler, app, cleanup };

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import type { MakeStore } from './fixtures.js';
 import { fuzzSuite } from './fuzz.js';
+import { healthSuite } from './health.js';
 import { healthErrorsSuite } from './health-errors.js';
 import { jobsSuite } from './jobs.js';
 import { openApiSuite } from './openapi.js';
@@ -18,6 +19,7 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     describe('schedules', () => schedulesSuite(makeStore));
     noSchedulerSuite(makeStore);
     describe('health and errors', () => healthErrorsSuite(makeStore));
+    describe('readiness and job health', () => healthSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
