@@ -411,6 +411,7 @@ export class Worker {
           job: { ...job, status: 'retryable', runAt: outcome.runAt, errors: [...job.errors, outcome.error] },
           error: outcome.error,
           runAt: outcome.runAt,
+          durationMs,
         });
         break;
       case 'failed':
@@ -421,6 +422,7 @@ export class Worker {
         events.emit('job:failed', {
           job: { ...job, status: 'failed', finishedAt, errors: [...job.errors, outcome.error] },
           error: outcome.error,
+          durationMs,
         });
         break;
       case 'cancelled':

@@ -7,10 +7,12 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import { ServiceMetrics } from './metrics.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { assertStorable } from './request-checks.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { metricsRoute } from './routes/metrics.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
 
 /** JobyardServiceOptions configure the HTTP service plugin. */
@@ -134,8 +136,17 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     assertStorable(request.query, '');
     assertStorable(request.body, '');
   });
+  const metrics = new ServiceMetrics(client, resolved);
+  app.addHook('onClose', async () => metrics.close());
+  // Rate limits answer 429 before the handler runs; every route of the service passes here.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode !== 429) return;
+    const action = request.routeOptions.config?.access?.action;
+    if (action !== undefined) metrics.countRateLimited(action);
+  });
   if (docs) await registerDocs(app);
   await app.register(healthRoutes, resolved);
+  await app.register(metricsRoute, { metrics });
   await app.register(jobRoutes, { client });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
@@ -209,7 +220,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'jobs', description: 'Enqueue, query and steer jobs' },
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
-        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'health', description: 'Liveness, readiness, job health and metrics' },
       ],
     },
     transform: createJsonSchemaTransform({ skipList: [] }),

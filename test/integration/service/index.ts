@@ -4,6 +4,7 @@ import { fuzzSuite } from './fuzz.js';
 import { healthSuite } from './health.js';
 import { healthErrorsSuite } from './health-errors.js';
 import { jobsSuite } from './jobs.js';
+import { metricsSuite } from './metrics.js';
 import { openApiSuite } from './openapi.js';
 import { noSchedulerSuite, schedulesSuite } from './schedules.js';
 
@@ -20,6 +21,7 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     noSchedulerSuite(makeStore);
     describe('health and errors', () => healthErrorsSuite(makeStore));
     describe('readiness and job health', () => healthSuite(makeStore));
+    describe('metrics', () => metricsSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
