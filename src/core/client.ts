@@ -8,6 +8,7 @@ import {
   JOB_STATUSES,
   type Job,
   type JobStatus,
+  type JsonValue,
   type PriorityName,
   systemClock,
 } from '../types/index.js';
@@ -15,6 +16,15 @@ import { Batcher } from './batcher.js';
 import { type JobyardEvents, TypedEmitter } from './events.js';
 import { Rescuer, type RescuerOptions } from './rescuer.js';
 import type { AnyTask, FromPayload, InputOf, JobOf, PayloadOf, TaskDefinition } from './task.js';
+import {
+  activeTraceContext,
+  recordError,
+  setEnqueuedJob,
+  startEnqueueSpan,
+  TRACE_CONTEXT_METADATA_KEY,
+  type TraceContext,
+  traceContextOf,
+} from './tracing.js';
 import { assertJobId, LIMITS, OptionChecker, toJson, validateWithSchema } from './validation.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -170,13 +180,23 @@ export class Jobyard {
   async enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
   async enqueue(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.assertOpen();
-    const insert = await this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
-    const result =
-      options.transaction === undefined
-        ? await this.insertHandingOff(insert)
-        : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
-    this.afterInsert([result]);
-    return result;
+    const definition = this.resolveTask(task);
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const insert = await this.prepareInsert(definition, payload, options, 'payload', traceContextOf(span));
+      const result =
+        options.transaction === undefined
+          ? await this.insertHandingOff(insert)
+          : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
+      setEnqueuedJob(span, result.job, result.created);
+      this.afterInsert([result]);
+      return result;
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -209,22 +229,33 @@ export class Jobyard {
     this.assertOpen();
     if (!Array.isArray(payloads)) throw new ValidationError('payloads must be an array');
     const definition = this.resolveTask(task);
-    const inserts: JobInsert[] = [];
-    const issues = [];
-    for (const [index, payload] of payloads.entries()) {
-      try {
-        inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`));
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        issues.push(...error.issues);
-        if (issues.length >= 100) break;
+    // One span for the batch: every job carries its context.
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const traceContext = traceContextOf(span);
+      const inserts: JobInsert[] = [];
+      const issues = [];
+      for (const [index, payload] of payloads.entries()) {
+        try {
+          inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`, traceContext));
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          issues.push(...error.issues);
+          if (issues.length >= 100) break;
+        }
       }
+      if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
+      if (span.isRecording()) span.setAttribute('messaging.batch.message_count', inserts.length);
+      if (inserts.length === 0) return [];
+      const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
+      this.afterInsert(results);
+      return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
     }
-    if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
-    if (inserts.length === 0) return [];
-    const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
-    this.afterInsert(results);
-    return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
   }
 
   /** getJob returns a job by id, or null when there is none. Throws ValidationError for a malformed id. */
@@ -387,7 +418,8 @@ export class Jobyard {
    */
   buildJobInsert(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<JobInsert> {
     this.assertOpen();
-    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+    // A run started from a traced request (run now) carries that request's trace.
+    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload', activeTraceContext());
   }
 
   private reserveIdleWorker(queue: string): { worker: Worker; lease: NonNullable<JobInsert['lease']> } | null {
@@ -418,7 +450,13 @@ export class Jobyard {
     return task;
   }
 
-  private async prepareInsert(task: AnyTask, payload: unknown, options: EnqueueOptions, path: string): Promise<JobInsert> {
+  private async prepareInsert(
+    task: AnyTask,
+    payload: unknown,
+    options: EnqueueOptions,
+    path: string,
+    traceContext: TraceContext | null,
+  ): Promise<JobInsert> {
     const checker = new OptionChecker();
     let value: unknown = payload;
     if (task.schema) {
@@ -447,7 +485,7 @@ export class Jobyard {
       concurrencyLimit:
         checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
       tags: checker.tags('tags', options.tags) ?? [],
-      metadata: checker.metadata('metadata', options.metadata) ?? {},
+      metadata: withTraceContext(checker.metadata('metadata', options.metadata) ?? {}, traceContext),
       timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,
     };
     checker.throwIfAny(`Invalid job for task "${task.name}"`);
@@ -457,6 +495,12 @@ export class Jobyard {
   private assertOpen(): void {
     if (this.closed) throw new ClientClosedError();
   }
+}
+
+/** withTraceContext stores the enqueuing span's trace context in a job's metadata, when there is one. */
+function withTraceContext(metadata: Record<string, JsonValue>, traceContext: TraceContext | null): Record<string, JsonValue> {
+  if (traceContext === null) return metadata;
+  return { ...metadata, [TRACE_CONTEXT_METADATA_KEY]: { ...traceContext } };
 }
 
 function fromPayload<Payload>(option: FromPayload<Payload, string> | undefined, payload: Payload): string | undefined {
