@@ -88,12 +88,12 @@ scheduler.start();
 await jobyard.enqueue(resizeImage, { file: 'photo.jpg', sizes: [320, 640, 1280] });
 await jobyard.enqueue(flakyWebhook, { url: 'https://example.test/hooks/1' }, { priority: 'high' });
 
-const server = createServer({ client: jobyard, scheduler });
+const server = createServer({ client: jobyard, scheduler, processMetrics: true });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const address = await server.listen({ port, host });
 console.log(`jobyard demo: worker and scheduler on ${where}`);
-console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs (Ctrl+C to stop)`);
+console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs, metrics ${address}/metrics (Ctrl+C to stop)`);
 
 async function shutdown() {
   console.log('stopping: waiting for running jobs...');

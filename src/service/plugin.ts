@@ -114,8 +114,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * jobyardService is the HTTP API as a Fastify plugin for an app to register, with a prefix
- * if it likes: `/health`, `/health/ready`, `/api/...`, `/openapi.json` and `/docs` (see
- * docs/api.md). It is encapsulated: its zod validation, problem JSON errors and body limit
+ * if it likes: `/health`, `/health/ready`, `/health/jobs`, `/metrics`, `/api/...`,
+ * `/openapi.json` and `/docs` (see docs/api.md). It is encapsulated: its zod validation, problem JSON errors and body limit
  * apply to its own routes only. Under a prefix it also answers unknown routes below that
  * prefix with a problem 404; the app's other routes are left alone. There is no
  * authentication yet: expose it only where every caller may steer every job.
