@@ -26,12 +26,14 @@ export interface ServiceMetricsOptions {
 /**
  * ServiceMetrics is the Prometheus registry of one service instance (never prom-client's
  * global one, so two services in one process keep apart): job counts read from the store at
- * scrape time, and counters and histograms fed by the client's events, which cover the jobs
+ * scrape time (`scrape()`), and counters and histograms fed by the client's events, which cover the jobs
  * this process enqueued and ran and the fires its scheduler recorded, not other processes'
  * (sum them across instances in PromQL). Call `close()` to stop listening.
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
+  private readonly jobs: Gauge<'queue' | 'status'>;
+  private readonly storeUp: Gauge;
   private readonly rateLimited: Counter<'action'>;
   private readonly unsubscribes: (() => void)[] = [];
   private cachedCounts: { at: number; counts: Promise<QueueStats[]> } | null = null;
@@ -41,19 +43,16 @@ export class ServiceMetrics {
     private readonly options: ServiceMetricsOptions,
   ) {
     const registers = [this.registry];
-    const metrics = this;
-    new Gauge({
+    this.jobs = new Gauge({
       name: 'jobyard_jobs',
       help: 'Jobs in the store by queue and status, read at scrape time (cached for queueCountsCacheMs)',
       labelNames: ['queue', 'status'],
       registers,
-      async collect() {
-        const queues = await metrics.queueCounts();
-        this.reset();
-        for (const { queue, counts } of queues) {
-          for (const status of JOB_STATUSES) this.set({ queue, status }, counts[status]);
-        }
-      },
+    });
+    this.storeUp = new Gauge({
+      name: 'jobyard_store_up',
+      help: 'Whether the job counts could be read from the store at the last scrape (1) or not (0)',
+      registers,
     });
     const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['queue', 'task'], registers });
     const enqueued = counter('jobyard_jobs_enqueued_total', 'Jobs enqueued by this process (schedule fires included)');
@@ -133,6 +132,27 @@ export class ServiceMetrics {
       events.on('schedule:missed', () => scheduleFires.inc({ outcome: 'missed' })),
       events.on('schedule:skipped', () => scheduleFires.inc({ outcome: 'skipped' })),
     );
+  }
+
+  /**
+   * scrape reads the job counts (or reuses those of the last queueCountsCacheMs) and renders
+   * every metric. A store that cannot be read leaves the job counts out and sets
+   * jobyard_store_up to 0: the event counters are still worth scraping.
+   */
+  async scrape(): Promise<string> {
+    try {
+      const queues = await this.queueCounts();
+      this.jobs.reset();
+      for (const { queue, counts } of queues) {
+        for (const status of JOB_STATUSES) this.jobs.set({ queue, status }, counts[status]);
+      }
+      this.storeUp.set(1);
+    } catch (error) {
+      this.client.logger.warn({ err: error }, 'metrics: could not read the job counts');
+      this.jobs.reset();
+      this.storeUp.set(0);
+    }
+    return this.registry.metrics();
   }
 
   /** countRateLimited counts one request answered 429, under its route's action. */

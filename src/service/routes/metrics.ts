@@ -25,7 +25,7 @@ export const metricsRoute: FastifyPluginAsyncZod<{ metrics: ServiceMetrics }> = 
       },
     },
     async (_request, reply) => {
-      const text = await metrics.registry.metrics();
+      const text = await metrics.scrape();
       return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
     },
   );

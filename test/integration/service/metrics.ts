@@ -124,6 +124,20 @@ export function metricsSuite(makeStore: MakeStore): void {
     assert.equal(sample(await scrape(), 'jobyard_jobs{queue="other",status="available"}'), 2);
   });
 
+  it('still answers when the store cannot be read, with jobyard_store_up 0 and no job counts', async () => {
+    clock.set(T0);
+    await service.client().enqueue('noop', {});
+    const before = await scrape();
+    assert.equal(sample(before, 'jobyard_store_up'), 1);
+    assert.equal(sample(before, 'jobyard_jobs{queue="other",status="available"}'), 1);
+    await service.client().close();
+    clock.advance(5_000);
+    const after = await scrape();
+    assert.equal(sample(after, 'jobyard_store_up'), 0);
+    assert.equal(sample(after, 'jobyard_jobs{queue="other",status="available"}'), undefined);
+    assert.equal(sample(after, 'jobyard_jobs_enqueued_total{queue="other",task="noop"}'), 1);
+  });
+
   it('counts 429 answers by the action of their route', async () => {
     // Stands in for the rate limiter: a hook of the host app answers 429 before any handler.
     const app = createServer({ client: service.client(), logger: silentLogger, docs: false });
