@@ -3,7 +3,12 @@
  * SQLite (./jobyard.db, or JOBYARD_DB) or on PostgreSQL when DATABASE_URL is set. It runs a
  * few example tasks and schedules, so a newcomer sees jobs flow, retry and report progress
  * within seconds, and can steer them from Swagger UI at /docs.
+ *
+ * Auth is on: JOBYARD_DEV_TOKEN is registered as an admin token; when it is unset (and
+ * NODE_ENV is not production) a random one is made for this run and printed with a curl
+ * example. `npm start -- --no-auth` turns auth off (with a warning).
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineTask, Jobyard, Scheduler } from '../src/index.js';
 import { createServer } from '../src/service/index.js';
@@ -88,12 +93,29 @@ scheduler.start();
 await jobyard.enqueue(resizeImage, { file: 'photo.jpg', sizes: [320, 640, 1280] });
 await jobyard.enqueue(flakyWebhook, { url: 'https://example.test/hooks/1' }, { priority: 'high' });
 
-const server = createServer({ client: jobyard, scheduler, processMetrics: true });
+const noAuth = process.argv.includes('--no-auth');
+const production = process.env.NODE_ENV === 'production';
+// The library reads no JOBYARD_* variable: the app passes the dev token in.
+const devToken = process.env.JOBYARD_DEV_TOKEN ?? (production ? undefined : `jydev_${randomBytes(24).toString('base64url')}`);
+const server = createServer({
+  client: jobyard,
+  scheduler,
+  processMetrics: true,
+  auth: noAuth ? false : devToken === undefined ? {} : { devToken },
+});
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const address = await server.listen({ port, host });
 console.log(`jobyard demo: worker and scheduler on ${where}`);
 console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs, metrics ${address}/metrics (Ctrl+C to stop)`);
+if (noAuth) console.log('auth is OFF (--no-auth): every caller is an admin');
+else if (devToken !== undefined) {
+  const origin =
+    process.env.JOBYARD_DEV_TOKEN === undefined ? 'made for this run; set JOBYARD_DEV_TOKEN to choose it' : 'JOBYARD_DEV_TOKEN';
+  console.log(`admin dev token (${origin}): ${devToken}`);
+  console.log(`  curl -H "Authorization: Bearer ${devToken}" ${address}/api/jobs`);
+  console.log('  in Swagger UI: Authorize, then paste the token');
+} else console.log('no dev token in production: send an API key (POST /api/tokens) as Authorization: Bearer <key>');
 
 async function shutdown() {
   console.log('stopping: waiting for running jobs...');

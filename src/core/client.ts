@@ -1,7 +1,14 @@
 import { type Logger, pino } from 'pino';
 import { uuidv7 } from 'uuidv7';
-import { ClientClosedError, InvalidStateError, JobNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
-import type { JobInsert, JobInsertResult, Store } from '../store/index.js';
+import {
+  ClientClosedError,
+  InvalidStateError,
+  JobNotFoundError,
+  UnknownTaskError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors/index.js';
+import { type JobInsert, type JobInsertResult, PARENTS_PENDING_RUN_AT, type Store } from '../store/index.js';
 import {
   type Clock,
   FINAL_STATUSES,
@@ -9,6 +16,7 @@ import {
   type Job,
   type JobStatus,
   type JsonValue,
+  type ParentFailurePolicy,
   type PriorityName,
   systemClock,
 } from '../types/index.js';
@@ -62,6 +70,15 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** @defaultValue the task's, else none */
   timeoutMs?: number;
+  /**
+   * Parent job ids: the job waits (`scheduled`, its runAt PARENTS_PENDING_RUN_AT) until all
+   * of them completed, then runs at once; it cannot also have `runAt` or `delayMs`. Unknown
+   * ids are refused (ValidationError), and so is a parent that already failed or was
+   * cancelled when the job would be cancelled for it (InvalidStateError). @defaultValue none
+   */
+  dependsOn?: string[];
+  /** What a parent that fails for good or is cancelled does to the job: `'cancel'` it (recording why) or let it `'run'`. @defaultValue `'cancel'` */
+  onParentFailure?: ParentFailurePolicy;
   /** JSON object stored with the job and filterable (e.g. `{ user_id, project_id }`). @defaultValue {} */
   metadata?: Record<string, unknown>;
   /** Labels to filter jobs by. @defaultValue [] */
@@ -71,6 +88,14 @@ export interface EnqueueOptions {
    * BEGIN): the job commits or rolls back with the caller's rows. @defaultValue none
    */
   transaction?: unknown;
+}
+
+/** FlowJob is one job of `enqueueFlow`: `key` names it within the flow, and `options.dependsOn` may name other keys. */
+export interface FlowJob {
+  key: string;
+  task: AnyTask | string;
+  payload?: unknown;
+  options?: Omit<EnqueueOptions, 'transaction'>;
 }
 
 /** EnqueueResult is the job and whether it is new (false: a live job with the dedup key already existed). */
@@ -256,6 +281,54 @@ export class Jobyard {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * enqueueFlow stores a graph of jobs in one transaction: all or none. Each job has a
+   * `key` of its own within the flow; its `options.dependsOn` may name keys of the flow and
+   * ids of stored jobs. A cycle, an unknown key or an invalid job raises one
+   * ValidationError and nothing is inserted. Resolves with each key's result.
+   */
+  async enqueueFlow(jobs: FlowJob[], options: { transaction?: unknown } = {}): Promise<Record<string, EnqueueResult>> {
+    this.assertOpen();
+    if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > INSERT_BATCH) {
+      throw new ValidationError('Invalid flow', [{ path: 'jobs', message: `expected an array of 1 to ${INSERT_BATCH} jobs` }]);
+    }
+    const ids = new Map<string, string>();
+    for (const [index, job] of jobs.entries()) {
+      const key = (job as Partial<FlowJob> | null)?.key;
+      if (typeof key !== 'string' || key.length === 0 || key.length > LIMITS.keyLength || ids.has(key)) {
+        throw new ValidationError('Invalid flow', [{ path: `jobs.${index}.key`, message: 'expected a unique non-empty string' }]);
+      }
+      ids.set(key, uuidv7());
+    }
+    assertAcyclic(jobs, ids);
+    const inserts: JobInsert[] = [];
+    const issues: ValidationIssue[] = [];
+    // The flow's jobs join the trace of the caller's span, when one records.
+    const traceContext = activeTraceContext();
+    for (const [index, job] of jobs.entries()) {
+      const dependsOn = job.options?.dependsOn?.map((parent) => ids.get(parent) ?? parent);
+      try {
+        const task = this.resolveTask(job.task);
+        const jobOptions = { ...job.options, ...(dependsOn ? { dependsOn } : {}) };
+        inserts.push(
+          await this.prepareInsert(task, job.payload, jobOptions, `jobs.${index}.payload`, traceContext, ids.get(job.key)),
+        );
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        issues.push(
+          ...error.issues.map((issue) => ({
+            ...issue,
+            path: issue.path.startsWith('jobs.') ? issue.path : `jobs.${index}.${issue.path}`,
+          })),
+        );
+      }
+    }
+    if (issues.length > 0) throw new ValidationError('Invalid flow, nothing enqueued', issues);
+    const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
+    this.afterInsert(results);
+    return Object.fromEntries(jobs.map((job, index) => [job.key, results[index] as EnqueueResult]));
   }
 
   /** getJob returns a job by id, or null when there is none. Throws ValidationError for a malformed id. */
@@ -456,6 +529,7 @@ export class Jobyard {
     options: EnqueueOptions,
     path: string,
     traceContext: TraceContext | null,
+    id: string = uuidv7(),
   ): Promise<JobInsert> {
     const checker = new OptionChecker();
     let value: unknown = payload;
@@ -467,10 +541,18 @@ export class Jobyard {
     const json = toJson(value, path, checker.issues);
     const now = this.clock.now();
     const delayMs = checker.integer('delayMs', options.delayMs, 0, LIMITS.delayMs) ?? 0;
-    const runAt = checker.date('runAt', options.runAt) ?? new Date(now.getTime() + delayMs);
+    const dependsOn = checker.parents('dependsOn', options.dependsOn) ?? [];
+    if (dependsOn.length > 0 && (options.runAt !== undefined || options.delayMs !== undefined)) {
+      checker.problem('dependsOn', 'a job with parents runs when they complete: it cannot also have runAt or delayMs');
+    }
+    if (options.onParentFailure !== undefined && !['cancel', 'run'].includes(options.onParentFailure)) {
+      checker.problem('onParentFailure', `expected 'cancel' or 'run', got ${JSON.stringify(options.onParentFailure)}`);
+    }
+    const runAt =
+      dependsOn.length > 0 ? PARENTS_PENDING_RUN_AT : (checker.date('runAt', options.runAt) ?? new Date(now.getTime() + delayMs));
     const priority = checker.priority('priority', options.priority ?? task.priority ?? 0) ?? 0;
     const insert: JobInsert = {
-      id: uuidv7(),
+      id,
       queue: checker.name('queue', options.queue ?? task.queue ?? 'default') ?? 'default',
       task: task.name,
       payload: json,
@@ -487,6 +569,7 @@ export class Jobyard {
       tags: checker.tags('tags', options.tags) ?? [],
       metadata: withTraceContext(checker.metadata('metadata', options.metadata) ?? {}, traceContext),
       timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,
+      ...(dependsOn.length > 0 ? { dependsOn, onParentFailure: options.onParentFailure ?? 'cancel' } : {}),
     };
     checker.throwIfAny(`Invalid job for task "${task.name}"`);
     return insert;
@@ -501,6 +584,26 @@ export class Jobyard {
 function withTraceContext(metadata: Record<string, JsonValue>, traceContext: TraceContext | null): Record<string, JsonValue> {
   if (traceContext === null) return metadata;
   return { ...metadata, [TRACE_CONTEXT_METADATA_KEY]: { ...traceContext } };
+}
+
+/** assertAcyclic throws a ValidationError naming a cycle when the flow's jobs depend on each other in a circle. */
+function assertAcyclic(jobs: FlowJob[], ids: ReadonlyMap<string, string>): void {
+  const parents = new Map(jobs.map((job) => [job.key, (job.options?.dependsOn ?? []).filter((parent) => ids.has(parent))]));
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (key: string): void => {
+    if (done.has(key)) return;
+    const seen = path.indexOf(key);
+    if (seen !== -1) {
+      const cycle = [...path.slice(seen), key].join(' -> ');
+      throw new ValidationError('Invalid flow, nothing enqueued', [{ path: 'jobs', message: `dependency cycle: ${cycle}` }]);
+    }
+    path.push(key);
+    for (const parent of parents.get(key) ?? []) visit(parent);
+    path.pop();
+    done.add(key);
+  };
+  for (const job of jobs) visit(job.key);
 }
 
 function fromPayload<Payload>(option: FromPayload<Payload, string> | undefined, payload: Payload): string | undefined {

@@ -18,6 +18,7 @@ import type { Jobyard } from './client.js';
 import type { JobContext } from './job-context.js';
 import type { LoopLiveness } from './periodic-loop.js';
 import { ReconnectBackoff, sleep } from './sleep.js';
+import { StepRunner } from './steps.js';
 import { endExecutionSpan, recordClaim, runInSpan, startExecutionSpan, traceLogFields } from './tracing.js';
 import { LIMITS, OptionChecker, toJson } from './validation.js';
 
@@ -469,7 +470,24 @@ export class Worker {
     const { job, leaseToken } = entry;
     const parentLog = this.client.logger;
     let log: Logger | undefined;
-    return {
+    // A step runner per attempt, only when the handler uses steps.
+    let runner: StepRunner | undefined;
+    const steps = (): StepRunner => {
+      runner ??= new StepRunner({
+        job,
+        clock: this.client.clock,
+        signal: () => entry.signal,
+        save: (step) => this.store.jobStepSave({ id: job.id, leaseToken, step }),
+        leaseLost: () => {
+          entry.abort(new LeaseLost());
+          return entry.abortReason ?? new LeaseLost();
+        },
+        progress: (fraction, message) => context.progress(fraction, message),
+        declaredSteps: this.client.task(job.task).steps ?? [],
+      });
+      return runner;
+    };
+    const context: JobContext = {
       job,
       get signal() {
         return entry.signal;
@@ -490,7 +508,17 @@ export class Worker {
       heartbeat: async () => {
         await this.renewLeases([entry]);
       },
+      parents: () => this.store.jobParents({ id: job.id }),
+      step: (name, fn) => steps().step(name, fn),
+      sleep: (name, ms) => {
+        if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+          throw new ValidationError('Invalid sleep', [{ path: 'ms', message: 'expected a finite number of milliseconds' }]);
+        }
+        return steps().sleepUntil(name, new Date(this.client.clock.now().getTime() + ms));
+      },
+      sleepUntil: (name, wakeAt) => steps().sleepUntil(name, wakeAt),
     };
+    return context;
   }
 
   private async renewLeases(entries: HeldJob[] = [...this.running.values()]): Promise<void> {

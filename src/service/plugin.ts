@@ -7,6 +7,8 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import { BEARER_SECURITY_SCHEME, bearerSecurityScheme, registerAuth } from './auth/hook.js';
+import { type AuthOptions, type ResolvedAuth, resolveAuthOptions } from './auth/options.js';
 import { ServiceMetrics } from './metrics.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { assertStorable } from './request-checks.js';
@@ -14,6 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoute } from './routes/metrics.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 /** JobyardServiceOptions configure the HTTP service plugin. */
 export interface JobyardServiceOptions {
@@ -57,6 +60,14 @@ export interface JobyardServiceOptions {
   queueCountsCacheMs?: number;
   /** Also expose prom-client's default process metrics (CPU, memory, event loop lag, GC) at `/metrics`. @defaultValue false */
   processMetrics?: boolean;
+  /**
+   * Who may call what (docs/api.md, Authentication). On by default with API keys; add JWTs
+   * or a dev token here. `false` turns authentication off, explicitly: every request then
+   * acts as an anonymous admin, and the service logs a warning when it starts. Never do that
+   * where anyone else can reach the port.
+   * @defaultValue `{ apiKeys: true }` (API keys only)
+   */
+  auth?: AuthOptions | false;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -72,6 +83,7 @@ export interface ResolvedServiceOptions {
   failureRateThreshold: number;
   queueCountsCacheMs: number;
   processMetrics: boolean;
+  auth: ResolvedAuth;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -83,6 +95,8 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   }
   const bodyLimit = checker.integer('bodyLimit', options?.bodyLimit, 1, 100 * 1024 * 1024) ?? 1024 * 1024;
   const readyTimeoutMs = checker.integer('readyTimeoutMs', options?.readyTimeoutMs, 1, 60_000) ?? 2000;
+  // The one environment variable the library reads: a dev token must never reach production.
+  const auth = resolveAuthOptions(options?.auth, checker, { production: process.env.NODE_ENV === 'production' });
   const stalledAfterMs = checker.integer('stalledAfterMs', options?.stalledAfterMs, 1, DAY_MS) ?? 30_000;
   const stuckAfterMs = checker.integer('stuckAfterMs', options?.stuckAfterMs, 1, 365 * DAY_MS) ?? 3_600_000;
   const failureWindowMs = checker.integer('failureWindowMs', options?.failureWindowMs, 1, 365 * DAY_MS) ?? 900_000;
@@ -107,6 +121,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
     failureRateThreshold,
     queueCountsCacheMs,
     processMetrics: options.processMetrics ?? false,
+    auth,
   };
 }
 
@@ -117,12 +132,12 @@ const DAY_MS = 86_400_000;
  * if it likes: `/health`, `/health/ready`, `/health/jobs`, `/metrics`, `/api/...`,
  * `/openapi.json` and `/docs` (see docs/api.md). It is encapsulated: its zod validation, problem JSON errors and body limit
  * apply to its own routes only. Under a prefix it also answers unknown routes below that
- * prefix with a problem 404; the app's other routes are left alone. There is no
- * authentication yet: expose it only where every caller may steer every job.
+ * prefix with a problem 404; the app's other routes are left alone. Every route but health
+ * and the docs needs a bearer token whose role is at least the route's (see `auth`).
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
   const resolved = resolveServiceOptions(options);
-  const { client, scheduler, bodyLimit, docs } = resolved;
+  const { client, scheduler, bodyLimit, docs, auth } = resolved;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -131,6 +146,7 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     route.bodyLimit ??= bodyLimit;
     requireAccess(app.prefix, route);
   });
+  registerAuth(app, { auth, store: client.store, clock: client.clock, docs });
   app.addHook('preValidation', async (request) => {
     assertStorable(request.params, '');
     assertStorable(request.query, '');
@@ -144,12 +160,13 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     const action = request.routeOptions.config?.access?.action;
     if (action !== undefined) metrics.countRateLimited(action);
   });
-  if (docs) await registerDocs(app);
+  if (docs) await registerDocs(app, auth);
   await app.register(healthRoutes, resolved);
   await app.register(metricsRoute, { metrics });
   await app.register(jobRoutes, { client });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
+  if (!auth.enabled || auth.apiKeys) await app.register(tokenRoutes, { store: client.store, clock: client.clock });
 };
 
 /**
@@ -204,7 +221,7 @@ export function acceptEmptyJsonBodies(app: FastifyInstance): void {
   });
 }
 
-async function registerDocs(app: FastifyInstance): Promise<void> {
+async function registerDocs(app: FastifyInstance, auth: ResolvedAuth): Promise<void> {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   await app.register(fastifySwagger, {
     openapi: {
@@ -214,12 +231,16 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         version,
         description:
           'Durable jobs and schedules over HTTP. Errors are RFC 9457 problem JSON (`application/problem+json`). ' +
-          'No authentication yet: see docs/api.md.',
+          (auth.enabled
+            ? 'Every operation but health and these docs needs `Authorization: Bearer <token>` with the role it names.'
+            : 'Authentication is OFF on this server (auth: false): every caller acts as an admin.'),
       },
+      ...(auth.enabled ? { components: { securitySchemes: { [BEARER_SECURITY_SCHEME]: bearerSecurityScheme } } } : {}),
       tags: [
         { name: 'jobs', description: 'Enqueue, query and steer jobs' },
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
+        { name: 'tokens', description: 'API keys (admin)' },
         { name: 'health', description: 'Liveness, readiness, job health and metrics' },
       ],
     },

@@ -1,5 +1,18 @@
-import { ValidationError } from '../errors/index.js';
-import type { Job, JobErrorRecord, JobStatus, JsonValue, Schedule, ScheduleFire, ScheduleFireOutcome } from '../types/index.js';
+import { InvalidStateError, ValidationError } from '../errors/index.js';
+import {
+  type ApiToken,
+  isRole,
+  type Job,
+  type JobErrorRecord,
+  type JobStatus,
+  type JobStep,
+  type JsonValue,
+  type ParentFailurePolicy,
+  type Role,
+  type Schedule,
+  type ScheduleFire,
+  type ScheduleFireOutcome,
+} from '../types/index.js';
 
 /**
  * The Store port: the only way the engine touches a database. It is shaped like the job
@@ -34,6 +47,15 @@ export interface Store {
    * `transaction` is a store-specific handle (on PostgreSQL a `pg` client inside BEGIN) that
    * makes the insert part of the caller's transaction. A job with `lease` is inserted
    * running under it (checked by checkInsertLease).
+   *
+   * A job with `dependsOn` (parents: jobs in the store or in the same call) is stored
+   * `scheduled` at PARENTS_PENDING_RUN_AT, waiting for the parents that are not completed
+   * yet (see linkParents for the rules and errors); once none is left it is due at once.
+   * When a parent completes, each waiting child has one parent less to wait for, and is due
+   * at the parent's finishedAt when it was the last. When a parent fails for good or is
+   * cancelled, children with `onParentFailure: 'cancel'` are cancelled with an error record
+   * naming the parent (and so are their own children, in turn); children with `'run'` count
+   * it as done. Parents and children commit together: all or nothing.
    */
   jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]>;
 
@@ -64,6 +86,13 @@ export interface Store {
   jobProgress(params: JobProgressParams): Promise<boolean>;
 
   /**
+   * jobStepSave records the state of one durable step of a running job, fenced by token:
+   * it replaces the job's step of the same name, or appends it after the others. False when
+   * the lease is no longer held (nothing is written).
+   */
+  jobStepSave(params: JobStepSaveParams): Promise<boolean>;
+
+  /**
    * jobRescueExpired finds running jobs whose lease expired before `now`: each gets an error
    * record "lease expired" for its attempt, and goes to `retryable` with runAt = now when
    * attempts remain, else to `failed` with finishedAt = now. Returns the rescued jobs.
@@ -72,6 +101,9 @@ export interface Store {
 
   /** jobGet returns the job or null. */
   jobGet(params: { id: string }): Promise<Job | null>;
+
+  /** jobParents returns the parents of a job (its `dependsOn`) in that order; pruned parents are left out. */
+  jobParents(params: { id: string }): Promise<Job[]>;
 
   /** jobList lists jobs newest first (by id) with cursor pagination. */
   jobList(params: JobListParams): Promise<JobListResult>;
@@ -172,6 +204,67 @@ export interface Store {
 
   /** scheduleHistory lists a schedule's fire records, latest fire time first (at one instant the trigger's before the manual run). */
   scheduleHistory(params: { scheduleId: string; limit: number }): Promise<ScheduleFire[]>;
+
+  /**
+   * tokenInsert stores a new API token, its secret only as `secretHash`. Refuses, writing
+   * nothing, a token that checkApiTokenInsert rejects (ValidationError) and a name that a live
+   * (unrevoked) token already has (TokenNameTakenError, race-safe through a unique index on
+   * live names). A revoked token's name may be given again.
+   */
+  tokenInsert(params: { token: ApiTokenInsert }): Promise<ApiToken>;
+
+  /** tokenFindByHash returns the live (unrevoked) token whose secret hashes to `secretHash`, or null. */
+  tokenFindByHash(params: { secretHash: string }): Promise<ApiToken | null>;
+
+  /** tokenList lists API tokens oldest first (createdAt, then id); revoked ones only with `includeRevoked`. */
+  tokenList(params: { includeRevoked: boolean }): Promise<ApiToken[]>;
+
+  /**
+   * tokenRevoke sets revokedAt = now on a live token (`applied: true`); from then on
+   * tokenFindByHash no longer finds it. A token already revoked is returned unchanged
+   * (`applied: false`). Null when no token has the id.
+   */
+  tokenRevoke(params: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null>;
+
+  /**
+   * tokenMarkUsed records that a token authenticated a request at `now`: lastUsedAt becomes
+   * `now` unless it is already later. The caller decides how often to call it (it is a write).
+   */
+  tokenMarkUsed(params: { id: string; now: Date }): Promise<void>;
+}
+
+/** ApiTokenInsert is a new API token as the store keeps it: the SHA-256 of its secret, never the secret. */
+export interface ApiTokenInsert {
+  id: string;
+  name: string;
+  role: Role;
+  /** Lower-case hex SHA-256 of the secret (64 characters). */
+  secretHash: string;
+  createdAt: Date;
+}
+
+/** API_TOKEN_NAME_PATTERN is the shape of a token name: 1-128 of letters, digits and _ . : - / @ */
+export const API_TOKEN_NAME_PATTERN = /^[A-Za-z0-9_.:\-/@]{1,128}$/;
+
+const SECRET_HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** checkApiTokenInsert rejects a token with a malformed id, name, role or secret hash (ValidationError). */
+export function checkApiTokenInsert(token: ApiTokenInsert): void {
+  const issues: { path: string; message: string }[] = [];
+  if (typeof token.id !== 'string' || token.id.length === 0 || token.id.length > 128) {
+    issues.push({ path: 'id', message: 'expected a string of 1-128 characters' });
+  }
+  if (typeof token.name !== 'string' || !API_TOKEN_NAME_PATTERN.test(token.name)) {
+    issues.push({ path: 'name', message: 'expected 1-128 characters of letters, digits and _ . : - / @' });
+  }
+  if (!isRole(token.role)) issues.push({ path: 'role', message: 'expected viewer, operator or admin' });
+  if (typeof token.secretHash !== 'string' || !SECRET_HASH_PATTERN.test(token.secretHash)) {
+    issues.push({ path: 'secretHash', message: 'expected a lower-case hex SHA-256 (64 characters)' });
+  }
+  if (!(token.createdAt instanceof Date) || Number.isNaN(token.createdAt.getTime())) {
+    issues.push({ path: 'createdAt', message: 'expected a valid Date' });
+  }
+  if (issues.length > 0) throw new ValidationError('Invalid API token', issues);
 }
 
 /** SCHEDULE_ID_METADATA_KEY is the metadata field that names the schedule a job was enqueued by. */
@@ -271,6 +364,10 @@ export interface JobInsert {
   tags: string[];
   metadata: Record<string, JsonValue>;
   timeoutMs: number | null;
+  /** Parent job ids: the job waits for them (see Store.jobInsertMany). Empty or absent for none. */
+  dependsOn?: string[];
+  /** What a parent that fails for good or is cancelled does to the job. @defaultValue `'cancel'` */
+  onParentFailure?: ParentFailurePolicy;
   /**
    * Insert the job already running under this lease (attempt 1, startedAt = createdAt, a
    * fresh token returned as JobInsertResult.leaseToken): an idle worker of the enqueuing
@@ -290,6 +387,87 @@ export interface JobInsertResult {
   created: boolean;
   /** The lease token of a job inserted with `lease` (absent when a dedup conflict returned a live job). */
   leaseToken?: string;
+}
+
+/**
+ * PARENTS_PENDING_RUN_AT is the runAt of a job that waits for parents: far enough in the
+ * future that no claim reaches it, which keeps the claim free of any dependency check.
+ */
+export const PARENTS_PENDING_RUN_AT = new Date('9999-01-01T00:00:00.000Z');
+
+/** ParentLink is how one new child job is linked to its parents, as linkParents worked it out. */
+export interface ParentLink {
+  childId: string;
+  parentIds: string[];
+  onParentFailure: ParentFailurePolicy;
+  /** Parents not completed yet (nor failed or cancelled, for a child that runs anyway). */
+  waitingParents: number;
+}
+
+/**
+ * linkParents works out, for the newly inserted jobs that have parents, how many parents
+ * each waits for, from the parents' statuses as the store read them (under a lock that
+ * keeps them from changing until commit). Throws ValidationError when a parent does not
+ * exist and InvalidStateError when one already failed or was cancelled and the child would
+ * be cancelled for it: the caller rolls back, nothing is inserted.
+ */
+export function linkParents(children: JobInsert[], parentStatuses: ReadonlyMap<string, JobStatus>): ParentLink[] {
+  const unknown = new Set<string>();
+  const links: ParentLink[] = [];
+  for (const child of children) {
+    const parentIds = child.dependsOn ?? [];
+    const onParentFailure = child.onParentFailure ?? 'cancel';
+    let waitingParents = 0;
+    for (const parentId of parentIds) {
+      const status = parentStatuses.get(parentId);
+      if (status === undefined) unknown.add(parentId);
+      else if (status === 'failed' || status === 'cancelled') {
+        if (onParentFailure === 'cancel') {
+          throw new InvalidStateError(`Parent job ${parentId} is already ${status}: job ${child.id} would never run`, status);
+        }
+      } else if (status !== 'completed') waitingParents += 1;
+    }
+    links.push({ childId: child.id, parentIds, onParentFailure, waitingParents });
+  }
+  if (unknown.size > 0) {
+    throw new ValidationError('Unknown parent jobs, nothing enqueued', [
+      ...[...unknown].slice(0, 20).map((id) => ({ path: 'dependsOn', message: `no job has id ${id}` })),
+    ]);
+  }
+  return links;
+}
+
+/**
+ * checkParents rejects jobs with parents that are not stored as waiting for them: they must
+ * be `scheduled` at PARENTS_PENDING_RUN_AT, not leased, and not their own parent.
+ */
+export function checkParents(jobs: JobInsert[]): void {
+  const issues = jobs.flatMap((job, index) =>
+    job.dependsOn !== undefined &&
+    job.dependsOn.length > 0 &&
+    (job.status !== 'scheduled' ||
+      job.runAt.getTime() !== PARENTS_PENDING_RUN_AT.getTime() ||
+      job.lease !== undefined ||
+      job.dependsOn.includes(job.id))
+      ? [
+          {
+            path: `jobs.${index}.dependsOn`,
+            message: 'a job with parents is inserted scheduled at PARENTS_PENDING_RUN_AT, unleased, not its own parent',
+          },
+        ]
+      : [],
+  );
+  if (issues.length > 0) throw new ValidationError('Invalid insert of jobs with parents', issues);
+}
+
+/** isDueOnInsert tells whether a newly inserted job may be claimed at once: available, or a child with no parent left to wait for. */
+export function isDueOnInsert(job: Job): boolean {
+  return job.status === 'available' || (job.dependsOn.length > 0 && job.runAt.getTime() < PARENTS_PENDING_RUN_AT.getTime());
+}
+
+/** hasParents tells whether a job to insert waits for parents. */
+export function hasParents(job: JobInsert): boolean {
+  return job.dependsOn !== undefined && job.dependsOn.length > 0;
 }
 
 /** insertedStatus is the status a JobInsert is stored with: `running` when inserted under a lease. */
@@ -371,6 +549,12 @@ export interface JobProgressParams {
   leaseToken: string;
   progress: number;
   message: string | null;
+}
+
+export interface JobStepSaveParams {
+  id: string;
+  leaseToken: string;
+  step: JobStep;
 }
 
 export interface JobListFilter {

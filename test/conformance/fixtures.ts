@@ -168,6 +168,8 @@ const JOB_FIELDS = [
   'leaseOwner',
   'leaseExpiresAt',
   'cancelRequested',
+  'steps',
+  'dependsOn',
 ] as const satisfies readonly (keyof Job)[];
 
 /** jobFields projects a job onto the fields of Job for deep comparison. */
@@ -189,5 +191,7 @@ export function expectedNewJob(insert: JobInsert): Record<string, unknown> {
     leaseOwner: null,
     leaseExpiresAt: null,
     cancelRequested: false,
+    steps: [],
+    dependsOn: insert.dependsOn ?? [],
   });
 }

@@ -1,6 +1,8 @@
 import { describe } from 'node:test';
+import { apiTokenSuite } from './api-token.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
+import { dependenciesSuite } from './dependencies.js';
 import type { MakeStore } from './fixtures.js';
 import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
@@ -11,6 +13,7 @@ import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
+import { stepsSuite } from './steps.js';
 
 export type { MakeStore } from './fixtures.js';
 
@@ -20,11 +23,14 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],
+  ['durable steps', stepsSuite],
+  ['job dependencies', dependenciesSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['health and schema version', healthSuite],
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
+  ['API tokens', apiTokenSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

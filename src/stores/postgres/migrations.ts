@@ -8,6 +8,7 @@ import {
   LIVE,
   migrationLock,
   migrationUnlock,
+  notificationChannel,
   recordMigration,
   type Statement,
   selectSchemaVersion,
@@ -202,6 +203,89 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
     version: 4,
     name: 'dedup_key_index',
     sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
+  },
+  {
+    // API keys: the secret is never stored, only its SHA-256 (hex), which requests are looked
+    // up by. A name names one live token; a revoked token's name may be given again.
+    version: 5,
+    name: 'api_tokens',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.api_tokens (
+  id text PRIMARY KEY,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz,
+  name text NOT NULL,
+  role text NOT NULL CONSTRAINT api_tokens_role_check CHECK (role IN ('viewer', 'operator', 'admin')),
+  secret_hash text NOT NULL CONSTRAINT api_tokens_secret_hash_key UNIQUE
+);
+CREATE UNIQUE INDEX api_tokens_live_name_idx ON ${s}.api_tokens (name) WHERE revoked_at IS NULL;
+`;
+    },
+  },
+  {
+    version: 8,
+    name: 'job_steps',
+    // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.
+    sql: (schema) => `ALTER TABLE "${schema}".jobs ADD COLUMN steps jsonb;`,
+  },
+  {
+    version: 9,
+    name: 'job_dependencies',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+-- A child job waits, scheduled far in the future, until waiting_parents reaches 0. The new
+-- columns have constant defaults: adding them rewrites nothing.
+ALTER TABLE ${s}.jobs
+  ADD COLUMN depends_on uuid[],
+  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0,
+  ADD COLUMN on_parent_failure text CONSTRAINT jobs_on_parent_failure_check CHECK (on_parent_failure IN ('cancel', 'run')),
+  -- Set on parents only, so that the trigger below is not even called for other jobs.
+  ADD COLUMN has_dependents boolean NOT NULL DEFAULT false;
+
+CREATE TABLE ${s}.job_dependencies (
+  parent_id uuid NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  child_id  uuid NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  PRIMARY KEY (parent_id, child_id)
+);
+CREATE INDEX job_dependencies_child_idx ON ${s}.job_dependencies (child_id);
+
+-- A parent reaching a final status settles its waiting children in the same transaction,
+-- whichever write got it there (an outcome, a cancel, the rescuer); cancelled children fire
+-- it in turn. Released children are announced at commit like any due job.
+CREATE FUNCTION ${s}.settle_children() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE ${s}.jobs c SET
+    waiting_parents = c.waiting_parents - 1,
+    run_at = CASE WHEN c.waiting_parents = 1 THEN NEW.finished_at ELSE c.run_at END
+  FROM ${s}.job_dependencies d
+  WHERE d.parent_id = NEW.id AND c.id = d.child_id AND c.status = 'scheduled' AND c.waiting_parents > 0
+    AND (NEW.status = 'completed' OR c.on_parent_failure = 'run');
+  UPDATE ${s}.jobs c SET
+    status = 'cancelled', finished_at = NEW.finished_at, waiting_parents = 0,
+    errors = c.errors || jsonb_build_array(jsonb_build_object(
+      'attempt', c.attempt,
+      'at', to_char(NEW.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'message', format('parent job %s %s', NEW.id, NEW.status),
+      'name', 'JOBYARD_PARENT_FAILED'))
+  FROM ${s}.job_dependencies d
+  WHERE d.parent_id = NEW.id AND c.id = d.child_id AND c.status = 'scheduled' AND c.waiting_parents > 0
+    AND NEW.status <> 'completed' AND c.on_parent_failure = 'cancel';
+  PERFORM pg_notify('${notificationChannel(schema)}', json_build_object('type', 'jobs_available', 'queue', released.queue)::text)
+  FROM (
+    SELECT DISTINCT c.queue FROM ${s}.jobs c JOIN ${s}.job_dependencies d ON c.id = d.child_id
+    WHERE d.parent_id = NEW.id AND c.status = 'scheduled' AND c.waiting_parents = 0 AND c.run_at = NEW.finished_at
+  ) released;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER jobs_settle_children AFTER UPDATE OF status ON ${s}.jobs FOR EACH ROW
+  WHEN (NEW.has_dependents AND OLD.status IS DISTINCT FROM NEW.status AND NEW.status IN ${FINAL})
+  EXECUTE FUNCTION ${s}.settle_children();`;
+    },
   },
 ];
 

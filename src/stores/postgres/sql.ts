@@ -33,7 +33,7 @@ export const LIVE_DEDUP_KEY_INDEX = 'jobs_live_dedup_key_idx';
 const JOB_COLUMNS =
   'id, queue, task, payload, status, priority, run_at, attempt, max_attempts, created_at, started_at, finished_at, ' +
   'result, errors, progress, progress_message, dedup_key, concurrency_key, concurrency_limit, tags, metadata, ' +
-  'timeout_ms, lease_owner, lease_expires_at, cancel_requested';
+  'timeout_ms, lease_owner, lease_expires_at, cancel_requested, steps, depends_on';
 
 function jobColumns(alias: string): string {
   return JOB_COLUMNS.split(', ')
@@ -309,6 +309,100 @@ renewed AS (
   FROM lockable l WHERE ${leaseHeld('j', 'l')}
 )
 SELECT held.index::int AS index, held.cancel_requested FROM held`,
+  };
+}
+
+/**
+ * selectParents reads the parents of a job in its depends_on order (pruned ones are gone).
+ * $1 id (uuid).
+ */
+export function selectParents(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:parents`,
+    text: `SELECT ${jobColumns('parent')}
+FROM ${s}.jobs child
+CROSS JOIN LATERAL unnest(child.depends_on) WITH ORDINALITY AS listed(id, position)
+JOIN ${s}.jobs parent ON parent.id = listed.id
+WHERE child.id = $1::uuid
+ORDER BY listed.position`,
+  };
+}
+
+/**
+ * lockParents reads the statuses of would-be parents and locks them (FOR SHARE) until the
+ * transaction ends, so that none reaches a final status before its children's links commit.
+ * $1 ids (uuid[]).
+ */
+export function lockParents(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:lock-parents`,
+    text: `SELECT id, status FROM ${quote(schema)}.jobs WHERE id = ANY($1::uuid[]) FOR SHARE`,
+  };
+}
+
+/**
+ * insertDependencies records which child waits for which parent, and marks the parents as
+ * having children (which arms their settle_children trigger).
+ * $1 child ids (uuid[]), $2 parent ids (uuid[]): one edge per position.
+ */
+export function insertDependencies(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:insert-dependencies`,
+    text: `WITH edges AS (
+  INSERT INTO ${s}.job_dependencies (child_id, parent_id)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[])
+  RETURNING parent_id
+)
+UPDATE ${s}.jobs SET has_dependents = true WHERE id IN (SELECT parent_id FROM edges) AND NOT has_dependents`,
+  };
+}
+
+/**
+ * linkChildren sets how new children wait: due at their creation time when no parent is
+ * left to wait for, which is announced at commit. Returns the children.
+ * $1 ids (uuid[]), $2 parent ids per child (jsonb[] of arrays), $3 waiting parents (int[]),
+ * $4 on parent failure (text[]), $5 creation times (timestamptz[]), $6 notification channel.
+ */
+export function linkChildren(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:link-children`,
+    text: `WITH linked AS (
+  UPDATE ${s}.jobs j SET
+    depends_on = ARRAY(
+      SELECT listed.id::uuid FROM jsonb_array_elements_text(c.parents) WITH ORDINALITY AS listed(id, position)
+      ORDER BY listed.position),
+    waiting_parents = c.waiting, on_parent_failure = c.policy,
+    run_at = CASE WHEN c.waiting = 0 THEN c.created ELSE j.run_at END
+  FROM unnest($1::uuid[], $2::jsonb[], $3::int[], $4::text[], $5::timestamptz[]) AS c(id, parents, waiting, policy, created)
+  WHERE j.id = c.id
+  RETURNING ${jobColumns('j')}, j.waiting_parents
+),
+announced AS (
+  SELECT count(pg_notify($6::text, json_build_object('type', 'jobs_available', 'queue', due.queue)::text)) AS sent
+  FROM (SELECT DISTINCT queue FROM linked WHERE waiting_parents = 0) due
+)
+SELECT linked.* FROM linked, announced`,
+  };
+}
+
+/**
+ * saveStep records a durable step of a running attempt: replaces the step of the same name,
+ * else appends it. Fenced by token.
+ * $1 id (uuid), $2 lease token (uuid), $3 step name (text), $4 step (jsonb).
+ */
+export function saveStep(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:save-step`,
+    text: `UPDATE ${quote(schema)}.jobs SET steps = CASE
+  WHEN steps @> jsonb_build_array(jsonb_build_object('name', $3::text))
+  THEN (SELECT jsonb_agg(CASE WHEN step ->> 'name' = $3::text THEN $4::jsonb ELSE step END ORDER BY position)
+        FROM jsonb_array_elements(steps) WITH ORDINALITY AS existing(step, position))
+  ELSE coalesce(steps, '[]'::jsonb) || jsonb_build_array($4::jsonb)
+END
+WHERE id = $1::uuid AND lease_token = $2::uuid AND status = 'running'`,
   };
 }
 
@@ -652,5 +746,70 @@ export function selectScheduleFires(schema: string): Statement {
   return {
     text: `SELECT ${SCHEDULE_FIRE_COLUMNS} FROM ${quote(schema)}.schedule_fires
 WHERE schedule_id = $1 ORDER BY fire_at DESC, manual LIMIT $2`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+const API_TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at, revoked_at';
+
+/**
+ * insertApiToken inserts a token unless a live token has its name (or its id or hash
+ * exists); returns the row when inserted. $1 id, $2 name, $3 role, $4 secret hash, $5 created_at.
+ */
+export function insertApiToken(schema: string): Statement {
+  return {
+    text: `INSERT INTO ${quote(schema)}.api_tokens (id, name, role, secret_hash, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** selectLiveApiTokenByHash reads the live token of a secret hash. $1 secret hash. */
+export function selectLiveApiTokenByHash(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-by-hash`,
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectLiveApiTokenByName reads the live token of a name. $1 name. */
+export function selectLiveApiTokenByName(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE name = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectApiToken reads one token, revoked or not. $1 id. */
+export function selectApiToken(schema: string): Statement {
+  return { text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE id = $1` };
+}
+
+/** selectApiTokens lists tokens oldest first; revoked ones only when $1 is true. $1 include revoked (boolean). */
+export function selectApiTokens(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens
+WHERE $1::boolean OR revoked_at IS NULL
+ORDER BY created_at, id`,
+  };
+}
+
+/** revokeApiToken revokes a live token; returns the row when it was live. $1 id, $2 now. */
+export function revokeApiToken(schema: string): Statement {
+  return {
+    text: `UPDATE ${quote(schema)}.api_tokens SET revoked_at = $2
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** markApiTokenUsed sets last_used_at to $2 unless it is already later. $1 id, $2 now. */
+export function markApiTokenUsed(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-used`,
+    text: `UPDATE ${quote(schema)}.api_tokens SET last_used_at = $2
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
   };
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
+import {
+  ClientClosedError,
+  InvalidStateError,
+  StoreUnavailableError,
+  TokenNameTakenError,
+  ValidationError,
+} from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
   ClaimedJob,
   JobClaimParams,
   JobHealth,
@@ -17,6 +24,7 @@ import type {
   JobProgressParams,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   ScheduleFireParams,
@@ -27,12 +35,24 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
 import {
+  checkApiTokenInsert,
+  checkInsertLease,
+  checkParents,
+  dedupKeyHeldReason,
+  hasParents,
+  insertedStatus,
+  linkParents,
+  maxInstancesReason,
+  scheduledJob,
+} from '../../store/index.js';
+import {
+  type ApiToken,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
   type JobStatus,
+  type JobStep,
   type JsonValue,
   type Schedule,
   type ScheduleFire,
@@ -141,6 +161,11 @@ function buildStatements(schema: string) {
     settle: sql.settleJobs(schema),
     renew: sql.renewLeases(schema),
     progress: sql.updateProgress(schema),
+    saveStep: sql.saveStep(schema),
+    parents: sql.selectParents(schema),
+    lockParents: sql.lockParents(schema),
+    insertDependencies: sql.insertDependencies(schema),
+    linkChildren: sql.linkChildren(schema),
     rescue: sql.rescueExpiredJobs(schema),
     get: sql.selectJob(schema),
     cancel: sql.cancelJob(schema),
@@ -162,6 +187,13 @@ function buildStatements(schema: string) {
     scheduleFireSkip: sql.skipScheduleFire(schema),
     scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
     scheduleHistory: sql.selectScheduleFires(schema),
+    tokenInsert: sql.insertApiToken(schema),
+    tokenByHash: sql.selectLiveApiTokenByHash(schema),
+    tokenByName: sql.selectLiveApiTokenByName(schema),
+    tokenGet: sql.selectApiToken(schema),
+    tokenList: sql.selectApiTokens(schema),
+    tokenRevoke: sql.revokeApiToken(schema),
+    tokenMarkUsed: sql.markApiTokenUsed(schema),
   };
 }
 
@@ -257,7 +289,45 @@ export class PostgresStore implements Store {
     return this.run(() => schemaVersion(this.pool, this.schema));
   }
 
-  jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+  async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+    if (!jobs.some(hasParents)) return this.insertJobs(jobs, transaction);
+    checkParents(jobs);
+    // Children and their links commit together: in the caller's transaction, else in one of their own.
+    const insertAndLink = async (client: Queryable) => this.linkChildren(jobs, await this.insertJobs(jobs, client), client);
+    return transaction === undefined
+      ? this.inTransaction(insertAndLink)
+      : this.run(() => insertAndLink(asTransactionClient(transaction)));
+  }
+
+  /**
+   * linkChildren links the new jobs that have parents to them (see Store.jobInsertMany),
+   * inside the transaction that inserted them. The parents are locked (FOR SHARE) while
+   * their statuses are read, so none reaches a final status unseen before the links commit:
+   * its settle_children trigger then finds them.
+   */
+  private async linkChildren(jobs: JobInsert[], results: JobInsertResult[], client: Queryable): Promise<JobInsertResult[]> {
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const statuses = await execute<{ id: string; status: JobStatus }>(client, this.statements.lockParents, [
+      parentIds.filter(isUuid),
+    ]);
+    const links = linkParents(children, new Map(statuses.rows.map((row) => [row.id, row.status])));
+    const edges = links.flatMap((link) => link.parentIds.map((parentId) => [link.childId, parentId] as const));
+    await execute(client, this.statements.insertDependencies, [edges.map(([child]) => child), edges.map(([, parent]) => parent)]);
+    const linked = await execute<JobRow>(client, this.statements.linkChildren, [
+      links.map((link) => link.childId),
+      links.map((link) => JSON.stringify(link.parentIds)),
+      links.map((link) => link.waitingParents),
+      links.map((link) => link.onParentFailure),
+      children.map((child) => child.createdAt),
+      this.channel,
+    ]);
+    const byId = new Map(linked.rows.map((row) => [row.id, toJob(row)]));
+    return results.map((result) => ({ ...result, job: byId.get(result.job.id) ?? result.job }));
+  }
+
+  private insertJobs(jobs: JobInsert[], transaction: unknown): Promise<JobInsertResult[]> {
     return this.run(async () => {
       if (jobs.length === 0) return [];
       checkInsertLease(jobs, transaction !== undefined);
@@ -312,6 +382,8 @@ export class PostgresStore implements Store {
       const distinctQueues = [...new Set(queues)];
       const claimed: ClaimedJob[] = [];
       if (distinctQueues.length === 0) return claimed;
+      // A cancel of a job claimed before LISTEN was active would wait for the next heartbeat.
+      await this.listenerReady();
       for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
         let result: pg.QueryResult<ClaimRow>;
         try {
@@ -382,12 +454,27 @@ export class PostgresStore implements Store {
     });
   }
 
+  jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    return this.run(async () => {
+      if (!isUuid(id) || !isUuid(leaseToken)) return false;
+      const result = await execute(this.pool, this.statements.saveStep, [id, leaseToken, step.name, JSON.stringify(step)]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
   jobRescueExpired({ now, limit }: { now: Date; limit: number }): Promise<Job[]> {
     return this.run(async () => {
       if (limit <= 0) return [];
       await this.listenerReady();
       const result = await execute<JobRow>(this.pool, this.statements.rescue, [now, limit, now.toISOString(), this.channel]);
       return result.rows.map(toJob);
+    });
+  }
+
+  jobParents({ id }: { id: string }): Promise<Job[]> {
+    return this.run(async () => {
+      if (!isUuid(id)) return [];
+      return (await execute<JobRow>(this.pool, this.statements.parents, [id])).rows.map(toJob);
     });
   }
 
@@ -661,6 +748,52 @@ export class PostgresStore implements Store {
     }
   }
 
+  tokenInsert({ token }: { token: ApiTokenInsert }): Promise<ApiToken> {
+    return this.run(async () => {
+      checkApiTokenInsert(token);
+      const { id, name, role, secretHash, createdAt } = token;
+      const inserted = await execute<ApiTokenRow>(this.pool, this.statements.tokenInsert, [
+        id,
+        name,
+        role,
+        secretHash,
+        createdAt,
+      ]);
+      const row = inserted.rows[0];
+      if (row) return toApiToken(row);
+      if ((await execute(this.pool, this.statements.tokenByName, [name])).rows.length > 0) throw new TokenNameTakenError(name);
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  tokenFindByHash({ secretHash }: { secretHash: string }): Promise<ApiToken | null> {
+    return this.run(async () => {
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenByHash, [secretHash])).rows[0];
+      return row ? toApiToken(row) : null;
+    });
+  }
+
+  tokenList({ includeRevoked }: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    return this.run(async () =>
+      (await execute<ApiTokenRow>(this.pool, this.statements.tokenList, [includeRevoked])).rows.map(toApiToken),
+    );
+  }
+
+  tokenRevoke({ id, now }: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(async () => {
+      const revoked = (await execute<ApiTokenRow>(this.pool, this.statements.tokenRevoke, [id, now])).rows[0];
+      if (revoked) return { token: toApiToken(revoked), applied: true };
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenGet, [id])).rows[0];
+      return row ? { token: toApiToken(row), applied: false } : null;
+    });
+  }
+
+  tokenMarkUsed({ id, now }: { id: string; now: Date }): Promise<void> {
+    return this.run(async () => {
+      await execute(this.pool, this.statements.tokenMarkUsed, [id, now]);
+    });
+  }
+
   /**
    * listenerReady waits, after a first subscribe(), until LISTEN is active, so the
    * notifications of this store's own writes reach its subscribers.
@@ -793,6 +926,8 @@ function newJob(insert: JobInsert): Job {
     leaseOwner: insert.lease?.owner ?? null,
     leaseExpiresAt: insert.lease?.expiresAt ?? null,
     cancelRequested: false,
+    steps: [],
+    dependsOn: [],
   };
 }
 
@@ -838,6 +973,8 @@ interface JobRow {
   lease_owner: string | null;
   lease_expires_at: Date | null;
   cancel_requested: boolean;
+  steps: JobStep[] | null;
+  depends_on: string[] | null;
 }
 
 /** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
@@ -870,6 +1007,8 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
+    steps: row.steps ?? [],
+    dependsOn: row.depends_on ?? [],
   };
 }
 
@@ -891,6 +1030,27 @@ interface ScheduleRow {
   last_run_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** ApiTokenRow is an api_tokens row (without the secret hash, which is never read back). */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+function toApiToken(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 /** ScheduleFireRow is a schedule_fires row. */

@@ -67,6 +67,31 @@ export const JOB_GET_LIVE_BY_DEDUP_KEY = `SELECT * FROM jobyard_jobs WHERE dedup
 /** Reads one job. @id. */
 export const JOB_GET = `SELECT * FROM jobyard_jobs WHERE id = @id`;
 
+/** Reads the parents of a job in its depends_on order (pruned ones are gone). @id. */
+export const JOB_PARENTS = `
+SELECT parent.* FROM json_each((SELECT depends_on FROM jobyard_jobs WHERE id = @id)) AS listed
+JOIN jobyard_jobs AS parent ON parent.id = listed.value
+ORDER BY listed.key`;
+
+/** Reads the statuses of would-be parents. @ids (JSON array). */
+export const JOB_PARENT_STATUSES = `SELECT id, status FROM jobyard_jobs WHERE id IN (SELECT value FROM json_each(@ids))`;
+
+/** Records that a child waits for parents, and marks the parents as having children. @childId, @parentIds (JSON array). */
+export const JOB_DEPENDENCIES_INSERT = `
+INSERT INTO jobyard_job_dependencies (parent_id, child_id) SELECT value, @childId FROM json_each(@parentIds)`;
+export const JOB_PARENTS_MARK = `
+UPDATE jobyard_jobs SET has_dependents = 1 WHERE id IN (SELECT value FROM json_each(@parentIds)) AND has_dependents = 0`;
+
+/**
+ * Sets how a new child waits: due at @now when no parent is left to wait for.
+ * @id, @dependsOn (JSON array), @waitingParents, @onParentFailure, @now.
+ */
+export const JOB_CHILD_LINK = `
+UPDATE jobyard_jobs SET depends_on = @dependsOn, waiting_parents = @waitingParents, on_parent_failure = @onParentFailure,
+  run_at = CASE WHEN @waitingParents = 0 THEN @now ELSE run_at END
+WHERE id = @id
+RETURNING *`;
+
 /**
  * Reads the next claimable jobs of one queue in claim order, skipping jobs whose concurrency
  * key is saturated. @queue, @now, @limit.
@@ -150,6 +175,20 @@ export const JOB_LEASE_RENEW = `
 UPDATE jobyard_jobs SET lease_expires_at = @leaseExpiresAt
 WHERE ${LEASE_HELD}
 RETURNING cancel_requested`;
+
+/**
+ * Records a durable step of a running attempt: replaces the step of the same name, else
+ * appends it. @id, @leaseToken, @name, @step (JSON text).
+ */
+export const JOB_STEP_SAVE = `
+UPDATE jobyard_jobs SET steps = CASE
+  WHEN EXISTS (SELECT 1 FROM json_each(jobyard_jobs.steps) WHERE value ->> '$.name' = @name)
+  THEN (SELECT json_group_array(json(step)) FROM (
+    SELECT CASE WHEN value ->> '$.name' = @name THEN @step ELSE value END AS step
+    FROM json_each(jobyard_jobs.steps) ORDER BY key))
+  ELSE json_insert(coalesce(steps, '[]'), '$[#]', json(@step))
+END
+WHERE ${LEASE_HELD}`;
 
 /** Stores the progress of a running attempt. @id, @leaseToken, @progress, @message. */
 export const JOB_PROGRESS = `
@@ -349,3 +388,42 @@ SELECT * FROM jobyard_schedule_fires
 WHERE schedule_id = @scheduleId
 ORDER BY fire_at DESC, manual
 LIMIT @limit`;
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+/**
+ * Inserts an API token unless a live token has its name (or its id or hash exists); returns
+ * the row when inserted. @id, @name, @role, @secretHash, @createdAt.
+ */
+export const TOKEN_INSERT = `
+INSERT INTO jobyard_api_tokens (id, name, role, secret_hash, created_at)
+VALUES (@id, @name, @role, @secretHash, @createdAt)
+ON CONFLICT DO NOTHING
+RETURNING *`;
+
+/** Reads the live token of a secret hash. @secretHash. */
+export const TOKEN_FIND_BY_HASH = `SELECT * FROM jobyard_api_tokens WHERE secret_hash = @secretHash AND revoked_at IS NULL`;
+
+/** Reads one token, revoked or not. @id. */
+export const TOKEN_GET = `SELECT * FROM jobyard_api_tokens WHERE id = @id`;
+
+/** Reads the live token of a name. @name. */
+export const TOKEN_GET_LIVE_BY_NAME = `SELECT * FROM jobyard_api_tokens WHERE name = @name AND revoked_at IS NULL`;
+
+/** Lists tokens oldest first; revoked ones only when @includeRevoked is 1. @includeRevoked. */
+export const TOKEN_LIST = `
+SELECT * FROM jobyard_api_tokens
+WHERE @includeRevoked = 1 OR revoked_at IS NULL
+ORDER BY created_at, id`;
+
+/** Revokes a live token; returns the row when it was live. @id, @now. */
+export const TOKEN_REVOKE = `
+UPDATE jobyard_api_tokens SET revoked_at = @now
+WHERE id = @id AND revoked_at IS NULL
+RETURNING *`;
+
+/** Sets last_used_at to @now unless it is already later. @id, @now. */
+export const TOKEN_MARK_USED = `
+UPDATE jobyard_api_tokens SET last_used_at = @now
+WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now)`;

@@ -3,10 +3,12 @@ import {
   InvalidStateError,
   SchemaTooNewError,
   StoreUnavailableError,
+  TokenNameTakenError,
   ValidationError,
   type ValidationIssue,
 } from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
   ClaimedJob,
   JobClaimParams,
   JobHealth,
@@ -22,6 +24,7 @@ import type {
   JobSettle,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueueStatsRow,
   ScheduleFireParams,
@@ -32,8 +35,20 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import {
+  checkApiTokenInsert,
+  checkInsertLease,
+  checkParents,
+  dedupKeyHeldReason,
+  hasParents,
+  insertedStatus,
+  isDueOnInsert,
+  linkParents,
+  maxInstancesReason,
+  scheduledJob,
+} from '../../store/index.js';
 import type {
+  ApiToken,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -133,6 +148,8 @@ interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
+  steps: string | null;
+  depends_on: string | null;
 }
 
 /** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
@@ -164,6 +181,17 @@ interface ScheduleFireRow {
   job_id: string | null;
   reason: string | null;
   recorded_at: number;
+}
+
+/** ApiTokenRow is a row of jobyard_api_tokens. */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  secret_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 /** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
@@ -216,6 +244,8 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   /** Hears commits of other processes while anyone subscribes; null for in-memory databases. */
   private readonly fileWatcher: DatabaseFileWatcher | null;
+  /** Queues of child jobs the dependency trigger made due, announced once the write is done. */
+  private readonly releasedQueues = new Set<string>();
 
   private readonly migrateInTransaction: () => MigrateResult;
   private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
@@ -244,18 +274,25 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${resolved.synchronous}`);
       db.pragma('foreign_keys = ON');
+      // A cancelled child job cancels its own children through the same trigger (migration 10).
+      db.pragma('recursive_triggers = ON');
     } catch (error) {
       db?.close();
       throw classifySqliteError(error, undefined);
     }
     this.db = db;
+    // Called by the trigger that settles child jobs, for each child it made due.
+    db.function('jobyard_jobs_released', { deterministic: false, directOnly: false }, (queue: unknown) => {
+      if (typeof queue === 'string') this.releasedQueues.add(queue);
+      return null;
+    });
     this.fileWatcher = db.memory
       ? null
       : new DatabaseFileWatcher(resolved.filename, () => this.publish({ type: 'jobs_available', queue: '*' }));
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
     this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
-    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => jobs.map((job) => this.insertJob(job))).immediate;
+    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => this.insertJobs(jobs)).immediate;
     this.claimInTransaction = db.transaction((params: JobClaimParams) => this.claimJobs(params)).immediate;
     this.settleInTransaction = db.transaction((settles: JobSettle[], now: number) => this.settleJobs(settles, now)).immediate;
     this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
@@ -294,10 +331,9 @@ export class SqliteStore implements Store {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
     }
     checkInsertLease(params.jobs, false);
+    checkParents(params.jobs);
     const results = this.run(() => this.insertInTransaction(params.jobs));
-    this.publishAvailable(
-      results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
-    );
+    this.publishAvailable(results.filter(({ created, job }) => created && isDueOnInsert(job)).map((result) => result.job.queue));
     return results;
   }
 
@@ -313,6 +349,11 @@ export class SqliteStore implements Store {
 
   async jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
     return this.run(() => this.renewInTransaction(params));
+  }
+
+  async jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    const values = { id, leaseToken, name: step.name, step: JSON.stringify(step) };
+    return this.run(() => this.statement(SQL.JOB_STEP_SAVE).run(values).changes > 0);
   }
 
   async jobProgress(params: JobProgressParams): Promise<boolean> {
@@ -332,6 +373,11 @@ export class SqliteStore implements Store {
     const jobs = rows.map(jobFromRow);
     this.publishAvailable(jobs.filter((job) => job.status === 'retryable').map((job) => job.queue));
     return jobs;
+  }
+
+  async jobParents(params: { id: string }): Promise<Job[]> {
+    if (typeof params.id !== 'string') return [];
+    return this.run(() => (this.statement(SQL.JOB_PARENTS).all({ id: params.id }) as JobRow[]).map(jobFromRow));
   }
 
   async jobGet(params: { id: string }): Promise<Job | null> {
@@ -482,12 +528,65 @@ export class SqliteStore implements Store {
     return rows.map(scheduleFireFromRow);
   }
 
+  async tokenInsert(params: { token: ApiTokenInsert }): Promise<ApiToken> {
+    const { token } = params;
+    checkApiTokenInsert(token);
+    return this.run(() => {
+      const inserted = this.statement(SQL.TOKEN_INSERT).get({
+        id: token.id,
+        name: token.name,
+        role: token.role,
+        secretHash: token.secretHash,
+        createdAt: token.createdAt.getTime(),
+      }) as ApiTokenRow | undefined;
+      if (inserted !== undefined) return apiTokenFromRow(inserted);
+      if (this.statement(SQL.TOKEN_GET_LIVE_BY_NAME).get({ name: token.name }) !== undefined) {
+        throw new TokenNameTakenError(token.name);
+      }
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  async tokenFindByHash(params: { secretHash: string }): Promise<ApiToken | null> {
+    const row = this.run(
+      () => this.statement(SQL.TOKEN_FIND_BY_HASH).get({ secretHash: params.secretHash }) as ApiTokenRow | undefined,
+    );
+    return row === undefined ? null : apiTokenFromRow(row);
+  }
+
+  async tokenList(params: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    const rows = this.run(
+      () => this.statement(SQL.TOKEN_LIST).all({ includeRevoked: params.includeRevoked ? 1 : 0 }) as ApiTokenRow[],
+    );
+    return rows.map(apiTokenFromRow);
+  }
+
+  async tokenRevoke(params: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(() => {
+      const revoked = this.statement(SQL.TOKEN_REVOKE).get({ id: params.id, now: params.now.getTime() }) as
+        | ApiTokenRow
+        | undefined;
+      if (revoked !== undefined) return { token: apiTokenFromRow(revoked), applied: true };
+      const row = this.statement(SQL.TOKEN_GET).get({ id: params.id }) as ApiTokenRow | undefined;
+      return row === undefined ? null : { token: apiTokenFromRow(row), applied: false };
+    });
+  }
+
+  async tokenMarkUsed(params: { id: string; now: Date }): Promise<void> {
+    this.run(() => this.statement(SQL.TOKEN_MARK_USED).run({ id: params.id, now: params.now.getTime() }));
+  }
+
   /** run executes one synchronous piece of database work and classifies its failure. */
   private run<T>(work: () => T): T {
     try {
       return work();
     } catch (error) {
       throw classifySqliteError(error, this.db);
+    } finally {
+      if (this.releasedQueues.size > 0) {
+        this.publishAvailable(this.releasedQueues);
+        this.releasedQueues.clear();
+      }
     }
   }
 
@@ -528,6 +627,34 @@ export class SqliteStore implements Store {
       applied.push(migration.version);
     }
     return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+  }
+
+  /** insertJobs inserts jobs, then links the new ones that have parents to them (see Store.jobInsertMany). */
+  private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
+    const results = jobs.map((job) => this.insertJob(job));
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const rows = this.statement(SQL.JOB_PARENT_STATUSES).all({ ids: JSON.stringify(parentIds) }) as {
+      id: string;
+      status: JobStatus;
+    }[];
+    const links = linkParents(children, new Map(rows.map((row) => [row.id, row.status])));
+    const linked = new Map<string, Job>();
+    for (const [index, link] of links.entries()) {
+      const parentIds = JSON.stringify(link.parentIds);
+      this.statement(SQL.JOB_DEPENDENCIES_INSERT).run({ childId: link.childId, parentIds });
+      this.statement(SQL.JOB_PARENTS_MARK).run({ parentIds });
+      const row = this.statement(SQL.JOB_CHILD_LINK).get({
+        id: link.childId,
+        dependsOn: parentIds,
+        waitingParents: link.waitingParents,
+        onParentFailure: link.onParentFailure,
+        now: (children[index] as JobInsert).createdAt.getTime(),
+      }) as JobRow;
+      linked.set(link.childId, jobFromRow(row));
+    }
+    return results.map((result) => ({ ...result, job: linked.get(result.job.id) ?? result.job }));
   }
 
   private insertJob(job: JobInsert): JobInsertResult {
@@ -809,6 +936,8 @@ function jobFromRow(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
+    steps: row.steps === null ? [] : JSON.parse(row.steps),
+    dependsOn: row.depends_on === null ? [] : JSON.parse(row.depends_on),
   };
 }
 
@@ -850,6 +979,17 @@ function scheduleFromRow(row: ScheduleRow): Schedule {
     lastRunAt: dateOrNull(row.last_run_at),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+  };
+}
+
+function apiTokenFromRow(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
+import { dependenciesSuite } from './dependencies.js';
 import { enqueueSuite } from './enqueue.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
@@ -9,6 +10,7 @@ import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
+import { stepsSuite } from './steps.js';
 import { workerSuite } from './worker.js';
 
 export type { MakeStore, TestDatabase } from './fixtures.js';
@@ -30,5 +32,7 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('prefetch', () => prefetchSuite(makeStore));
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
+    describe('durable steps', () => stepsSuite(makeStore));
+    describe('job dependencies', () => dependenciesSuite(makeStore));
   });
 }

@@ -1,4 +1,6 @@
 import { describe } from 'node:test';
+import { accessMatrixSuite } from './access-matrix.js';
+import { authSuite } from './auth.js';
 import type { MakeStore } from './fixtures.js';
 import { fuzzSuite } from './fuzz.js';
 import { healthSuite } from './health.js';
@@ -23,6 +25,8 @@ export function exerciseService(name: string, makeStore: MakeStore): void {
     describe('readiness and job health', () => healthSuite(makeStore));
     describe('metrics', () => metricsSuite(makeStore));
     describe('OpenAPI and mounting', () => openApiSuite(makeStore));
+    describe('auth and roles', () => authSuite(makeStore));
+    describe('access matrix', () => accessMatrixSuite(makeStore));
     describe('fuzz', () => fuzzSuite(makeStore));
   });
 }

@@ -140,7 +140,7 @@ export function metricsSuite(makeStore: MakeStore): void {
 
   it('counts 429 answers by the action of their route', async () => {
     // Stands in for the rate limiter: a hook of the host app answers 429 before any handler.
-    const app = createServer({ client: service.client(), logger: silentLogger, docs: false });
+    const app = createServer({ client: service.client(), logger: silentLogger, docs: false, auth: false });
     app.addHook('onRequest', async (request, reply) => {
       if (request.headers['x-limit'] === 'yes') await reply.code(429).send({ title: 'Too Many Requests' });
     });
