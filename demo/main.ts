@@ -100,13 +100,14 @@ const devToken = process.env.JOBYARD_DEV_TOKEN ?? (production ? undefined : `jyd
 const server = createServer({
   client: jobyard,
   scheduler,
+  processMetrics: true,
   auth: noAuth ? false : devToken === undefined ? {} : { devToken },
 });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const address = await server.listen({ port, host });
 console.log(`jobyard demo: worker and scheduler on ${where}`);
-console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs (Ctrl+C to stop)`);
+console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs, metrics ${address}/metrics (Ctrl+C to stop)`);
 if (noAuth) console.log('auth is OFF (--no-auth): every caller is an admin');
 else if (devToken !== undefined) {
   const origin =

@@ -12,9 +12,10 @@ export interface JobyardEvents {
   'job:started': { job: Job };
   'job:progress': { job: Job; progress: number; message: string | null };
   'job:completed': { job: Job; result: unknown; durationMs: number };
-  /** An attempt failed and the job will run again at `runAt`. */
-  'job:retrying': { job: Job; error: JobErrorRecord; runAt: Date };
-  'job:failed': { job: Job; error: JobErrorRecord };
+  /** An attempt failed and the job will run again at `runAt`; `durationMs` is how long the attempt ran. */
+  'job:retrying': { job: Job; error: JobErrorRecord; runAt: Date; durationMs: number };
+  /** The job failed for good; `durationMs` is how long its last attempt ran. */
+  'job:failed': { job: Job; error: JobErrorRecord; durationMs: number };
   'job:cancelled': { job: Job };
   /** A job was handed back without spending its attempt (shutdown, snooze). */
   'job:released': { job: Job; runAt: Date };

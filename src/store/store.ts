@@ -37,6 +37,11 @@ export interface Store {
   close(): Promise<void>;
   /** ping checks that the database answers; throws StoreUnavailableError when it does not. */
   ping(): Promise<void>;
+  /**
+   * schemaVersion reads the applied schema version (0 when never migrated) beside the one
+   * this code expects, in one cheap read that takes no lock: readiness checks call it.
+   */
+  schemaVersion(): Promise<SchemaVersion>;
 
   /**
    * jobInsertMany inserts jobs in one transaction. A job whose `dedupKey` matches a live job
@@ -126,6 +131,15 @@ export interface Store {
 
   /** queueStats counts jobs per queue and status (statuses with zero jobs are omitted). */
   queueStats(): Promise<QueueStatsRow[]>;
+
+  /**
+   * jobHealth reports, in two indexed reads, what a health check of job processing needs:
+   * the running jobs started before `stuckBefore` (oldest start first, at most `stuckLimit`
+   * of them, and how many there are in all), and how many jobs reached each final status
+   * at or after `finishedSince`. Reads only running jobs and the finished ones of the
+   * window, never the whole history.
+   */
+  jobHealth(params: JobHealthParams): Promise<JobHealth>;
 
   /**
    * subscribe delivers notifications published by this or (with `crossProcessNotify`)
@@ -354,6 +368,14 @@ export interface MigrateResult {
   applied: number[];
   /** Schema version after the call. */
   version: number;
+}
+
+/** SchemaVersion compares the database's schema with the code's. */
+export interface SchemaVersion {
+  /** Highest migration applied to the database; 0 when it was never migrated. */
+  applied: number;
+  /** Highest migration this code knows: `migrate()` brings `applied` up to it. */
+  expected: number;
 }
 
 /** JobInsert is one new job as the engine hands it to the store (already validated). */
@@ -593,6 +615,35 @@ export interface QueueStatsRow {
   queue: string;
   status: JobStatus;
   count: number;
+}
+
+export interface JobHealthParams {
+  /** Running jobs that started before this are reported as stuck. */
+  stuckBefore: Date;
+  /** Most stuck jobs listed (stuckCount still counts them all). */
+  stuckLimit: number;
+  /** Start of the window whose finished jobs are counted. */
+  finishedSince: Date;
+}
+
+/** StuckJob is a job running since before the stuck threshold. */
+export interface StuckJob {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  startedAt: Date;
+  /** The worker holding its lease. */
+  leaseOwner: string | null;
+}
+
+export interface JobHealth {
+  /** Oldest start first, at most `stuckLimit`. */
+  stuck: StuckJob[];
+  /** How many running jobs started before `stuckBefore`. */
+  stuckCount: number;
+  /** Jobs that reached each final status in the window. */
+  finished: { completed: number; failed: number; cancelled: number };
 }
 
 /**

@@ -5,6 +5,7 @@ import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
 import type { MakeStore } from './fixtures.js';
+import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
 import { leasedInsertSuite } from './leased-insert.js';
@@ -28,6 +29,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['job dependencies', dependenciesSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
+  ['health and schema version', healthSuite],
   ['notify', notifySuite],
   ['schedule', scheduleSuite],
   ['API tokens', apiTokenSuite],

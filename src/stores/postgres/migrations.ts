@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { SchemaTooNewError } from '../../errors/index.js';
-import type { MigrateResult } from '../../store/index.js';
+import type { MigrateResult, SchemaVersion } from '../../store/index.js';
 import {
   createMigrationsTable,
   createSchema,
@@ -429,6 +429,11 @@ async function applyOne(client: pg.PoolClient, schema: string, migration: Migrat
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** schemaVersion reads the applied version (0 when never migrated) without locking, beside LATEST_SCHEMA_VERSION. */
+export async function schemaVersion(pool: pg.Pool, schema: string): Promise<SchemaVersion> {
+  return { applied: (await readSchemaVersion(pool, schema)) ?? 0, expected: LATEST_SCHEMA_VERSION };
 }
 
 /** readSchemaVersion reads the applied version without locking; null when never migrated. */

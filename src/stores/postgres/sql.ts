@@ -535,6 +535,32 @@ DELETE FROM ${s}.jobs j USING doomed d WHERE j.id = d.id`,
   };
 }
 
+/**
+ * selectStuckJobs lists running jobs started before $1 (timestamptz), oldest start first, at
+ * most $2 (int), each with the count of all such jobs (`total`). Reads running jobs only,
+ * through the lease-expiry partial index.
+ */
+export function selectStuckJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:stuck`,
+    text: `SELECT id, queue, task, attempt, started_at, lease_owner, count(*) OVER ()::int AS total
+FROM ${quote(schema)}.jobs
+WHERE status = 'running' AND started_at < $1::timestamptz
+ORDER BY started_at, id
+LIMIT $2::int`,
+  };
+}
+
+/** countFinishedJobs counts jobs per final status finished at or after $1 (timestamptz), through the finished index. */
+export function countFinishedJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:finished-counts`,
+    text: `SELECT status, count(*)::int AS count FROM ${quote(schema)}.jobs
+WHERE status IN ${FINAL} AND finished_at >= $1::timestamptz
+GROUP BY status`,
+  };
+}
+
 /** countJobsByQueueAndStatus counts jobs per queue and status. No parameters. */
 export function countJobsByQueueAndStatus(schema: string): Statement {
   return {

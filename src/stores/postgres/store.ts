@@ -13,6 +13,8 @@ import type {
   AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -32,6 +34,7 @@ import type {
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
@@ -68,7 +71,7 @@ import {
 } from '../../types/index.js';
 import { toStoreError } from './errors.js';
 import { NotificationListener } from './listener.js';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, schemaVersion } from './migrations.js';
 import * as sql from './sql.js';
 import { QUERY_TYPES } from './types.js';
 
@@ -180,6 +183,8 @@ function buildStatements(schema: string) {
     retry: sql.retryJob(schema),
     prune: sql.pruneJobs(schema),
     stats: sql.countJobsByQueueAndStatus(schema),
+    stuck: sql.selectStuckJobs(schema),
+    finishedCounts: sql.countFinishedJobs(schema),
     scheduleInsert: sql.insertSchedule(schema),
     scheduleUpdate: sql.updateSchedule(schema),
     scheduleGet: sql.selectSchedule(schema),
@@ -205,6 +210,17 @@ function buildStatements(schema: string) {
     auditAppend: sql.appendAuditEntry(schema),
     auditPrune: sql.pruneAuditEntries(schema),
   };
+}
+
+/** StuckJobRow is a row of selectStuckJobs. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: Date;
+  lease_owner: string | null;
+  total: number;
 }
 
 /** A pool or a client: anything that runs a query. */
@@ -282,6 +298,10 @@ export class PostgresStore implements Store {
       if (error instanceof StoreUnavailableError || error instanceof ClientClosedError) throw error;
       throw new StoreUnavailableError(`Store unavailable: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => schemaVersion(this.pool, this.schema));
   }
 
   async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
@@ -548,6 +568,31 @@ export class PostgresStore implements Store {
     return this.run(async () => {
       const result = await execute<QueueStatsRow>(this.pool, this.statements.stats, []);
       return result.rows;
+    });
+  }
+
+  jobHealth({ stuckBefore, stuckLimit, finishedSince }: JobHealthParams): Promise<JobHealth> {
+    return this.run(async () => {
+      const [stuck, counts] = await Promise.all([
+        execute<StuckJobRow>(this.pool, this.statements.stuck, [stuckBefore, stuckLimit]),
+        execute<{ status: keyof JobHealth['finished']; count: number }>(this.pool, this.statements.finishedCounts, [
+          finishedSince,
+        ]),
+      ]);
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      for (const { status, count } of counts.rows) finished[status] = count;
+      return {
+        stuck: stuck.rows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: row.started_at,
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuck.rows[0]?.total ?? 0,
+        finished,
+      };
     });
   }
 

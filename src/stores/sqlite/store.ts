@@ -13,6 +13,8 @@ import type {
   AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -32,6 +34,7 @@ import type {
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
@@ -114,6 +117,17 @@ export function resolveSqliteStoreOptions(options: SqliteStoreOptions = {}): Res
   }
   if (issues.length > 0) throw new ValidationError('Invalid SQLite store options', issues);
   return resolved;
+}
+
+/** StuckJobRow is a row of JOB_STUCK. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: number;
+  lease_owner: string | null;
+  total: number;
 }
 
 /** JobRow is a row of jobyard_jobs as better-sqlite3 returns it. */
@@ -334,6 +348,14 @@ export class SqliteStore implements Store {
     this.run(() => this.statement(SQL.PING).get());
   }
 
+  async schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => {
+      const { present } = this.statement(SQL.MIGRATIONS_TABLE_EXISTS).get() as { present: number };
+      const applied = present ? (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version : 0;
+      return { applied, expected: SQLITE_SCHEMA_VERSION };
+    });
+  }
+
   async jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]> {
     if (params.transaction != null) {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
@@ -438,6 +460,33 @@ export class SqliteStore implements Store {
 
   async queueStats(): Promise<QueueStatsRow[]> {
     return this.run(() => this.statement(SQL.QUEUE_STATS).all() as QueueStatsRow[]);
+  }
+
+  async jobHealth(params: JobHealthParams): Promise<JobHealth> {
+    return this.run(() => {
+      const stuckRows = this.statement(SQL.JOB_STUCK).all({
+        stuckBefore: params.stuckBefore.getTime(),
+        limit: params.stuckLimit,
+      }) as StuckJobRow[];
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      const counts = this.statement(SQL.JOB_FINISHED_COUNTS).all({ since: params.finishedSince.getTime() }) as {
+        status: keyof typeof finished;
+        count: number;
+      }[];
+      for (const { status, count } of counts) finished[status] = count;
+      return {
+        stuck: stuckRows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: new Date(row.started_at),
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuckRows[0]?.total ?? 0,
+        finished,
+      };
+    });
   }
 
   subscribe(listener: (notification: StoreNotification) => void): () => void {
