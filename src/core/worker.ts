@@ -159,7 +159,7 @@ export class Worker {
     if (this.claimLoop) return;
     this.unsubscribe = this.store.subscribe((notification) => {
       if (notification.type === 'jobs_available') this.wake(notification.queue);
-      else this.abortIfRunning(notification.jobId);
+      else if (notification.type === 'cancel') this.abortIfRunning(notification.jobId);
     });
     this.timers.push(
       setInterval(() => this.wake('*'), this.pollIntervalMs),

@@ -1,3 +1,4 @@
 export * from './clock.js';
+export * from './event-record.js';
 export * from './job.js';
 export * from './schedule.js';

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
@@ -22,6 +23,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],
+  ['events', eventsSuite],
   ['schedule', scheduleSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
