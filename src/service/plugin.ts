@@ -7,8 +7,10 @@ import { Jobyard } from '../core/index.js';
 import { OptionChecker } from '../core/validation.js';
 import { Scheduler } from '../scheduler/index.js';
 import { access } from './access.js';
+import { EventStreams } from './event-streams.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { assertStorable } from './request-checks.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { previewRoute, scheduleRoutes } from './routes/schedules.js';
@@ -32,6 +34,11 @@ export interface JobyardServiceOptions {
   docs?: boolean;
   /** How long `/health/ready` waits for the store's ping before reporting it not ready, in ms. @defaultValue 2000 */
   readyTimeoutMs?: number;
+  /**
+   * Interval of the heartbeat comment on `GET /api/events` streams, in ms (keeps proxies from
+   * closing an idle stream and notices dead clients). @defaultValue 15000
+   */
+  eventsHeartbeatMs?: number;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -41,6 +48,7 @@ export interface ResolvedServiceOptions {
   bodyLimit: number;
   docs: boolean;
   readyTimeoutMs: number;
+  eventsHeartbeatMs: number;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -52,9 +60,17 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   }
   const bodyLimit = checker.integer('bodyLimit', options?.bodyLimit, 1, 100 * 1024 * 1024) ?? 1024 * 1024;
   const readyTimeoutMs = checker.integer('readyTimeoutMs', options?.readyTimeoutMs, 1, 60_000) ?? 2000;
+  const eventsHeartbeatMs = checker.integer('eventsHeartbeatMs', options?.eventsHeartbeatMs, 10, 3_600_000) ?? 15_000;
   if (options?.docs !== undefined && typeof options.docs !== 'boolean') checker.problem('docs', 'expected a boolean');
   checker.throwIfAny('Invalid service options');
-  return { client: options.client, scheduler: options.scheduler ?? null, bodyLimit, docs: options.docs ?? true, readyTimeoutMs };
+  return {
+    client: options.client,
+    scheduler: options.scheduler ?? null,
+    bodyLimit,
+    docs: options.docs ?? true,
+    readyTimeoutMs,
+    eventsHeartbeatMs,
+  };
 }
 
 /**
@@ -66,7 +82,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
  * authentication yet: expose it only where every caller may steer every job.
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
-  const { client, scheduler, bodyLimit, docs, readyTimeoutMs } = resolveServiceOptions(options);
+  const { client, scheduler, bodyLimit, docs, readyTimeoutMs, eventsHeartbeatMs } = resolveServiceOptions(options);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -85,6 +101,10 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
   await app.register(jobRoutes, { client });
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
+  const streams = new EventStreams(client, eventsHeartbeatMs);
+  // Open streams would keep the server from closing: end them first.
+  app.addHook('preClose', async () => streams.closeAll());
+  await app.register(eventRoutes, { streams });
 };
 
 /**
@@ -155,6 +175,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'jobs', description: 'Enqueue, query and steer jobs' },
         { name: 'queues', description: 'Queue statistics' },
         { name: 'schedules', description: 'Schedules and trigger previews' },
+        { name: 'events', description: 'Live job and schedule state changes (Server-Sent Events)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },

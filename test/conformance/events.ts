@@ -21,7 +21,7 @@ function record(n: number, overrides: Partial<EventRecord> = {}): EventRecord {
   };
 }
 
-/** eventsOf subscribes to `store`'s event batches and returns the function that subscribes the record listener. */
+/** eventRecords is a Subscribe (event-waiter) to the records of the event batches `store` delivers. */
 function eventRecords(store: Store): (listener: (record: EventRecord) => void) => () => void {
   return (listener) =>
     store.subscribe(
@@ -30,6 +30,23 @@ function eventRecords(store: Store): (listener: (record: EventRecord) => void) =
       },
       { events: true },
     );
+}
+
+/** receiveRecords keeps the records `store` delivers; `arrived` resolves once the one that `isLast` picks came. */
+function receiveRecords(
+  store: Store,
+  isLast: (record: EventRecord, received: EventRecord[]) => boolean,
+): { received: EventRecord[]; arrived: Promise<unknown> } {
+  const received: EventRecord[] = [];
+  const arrived = waitForEvent(
+    eventRecords(store),
+    (record) => {
+      received.push(record);
+      return isLast(record, received);
+    },
+    'the last record',
+  );
+  return { received, arrived };
 }
 
 export function eventsSuite(makeStore: MakeStore): void {
@@ -65,12 +82,11 @@ export function eventsSuite(makeStore: MakeStore): void {
     if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
     const other = await openStore();
     const plain = recordEvents<StoreNotification>((listener) => other.subscribe(listener));
-    const received: EventRecord[] = [];
-    const all = waitForEvent(eventRecords(other), (event) => (received.push(event), received.length === 3), 'three records');
+    const { received, arrived } = receiveRecords(other, (_, received) => received.length === 3);
     const batch = [record(1), record(2, { type: 'job:completed', progress: 1 }), record(3, { type: 'schedule:missed' })];
     await other.whenSubscribed();
     await database().store.eventPublish({ events: batch });
-    await all;
+    await arrived;
     plain.stop();
     assert.deepEqual(received, batch);
     assert.deepEqual(
@@ -84,12 +100,11 @@ export function eventsSuite(makeStore: MakeStore): void {
     if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
     const other = await openStore();
     const batch = Array.from({ length: 400 }, (_, n) => record(n, { message: `${'x'.repeat(100)} ${n} ✓` }));
-    const received: EventRecord[] = [];
     const notifications = recordEvents<StoreNotification>((listener) => other.subscribe(listener, { events: true }));
-    const all = waitForEvent(eventRecords(other), (event) => (received.push(event), received.length === batch.length), 'all');
+    const { received, arrived } = receiveRecords(other, (_, received) => received.length === batch.length);
     await other.whenSubscribed();
     await database().store.eventPublish({ events: batch });
-    await all;
+    await arrived;
     notifications.stop();
     assert.deepEqual(received, batch);
     assert.ok(notifications.events.length > 1, 'the batch came in several notifications');
@@ -98,9 +113,8 @@ export function eventsSuite(makeStore: MakeStore): void {
   it('drops a record too large for a notification and delivers the others', async (t) => {
     if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
     const other = await openStore();
-    const received: EventRecord[] = [];
     const last = record(3);
-    const arrived = waitForEvent(eventRecords(other), (event) => (received.push(event), event.at === last.at), 'the last');
+    const { received, arrived } = receiveRecords(other, (record) => record.at === last.at);
     await other.whenSubscribed();
     await database().store.eventPublish({ events: [record(1), record(2, { message: 'y'.repeat(9000) }), last] });
     await arrived;
