@@ -6,16 +6,7 @@ import { defineTask } from '../../../src/core/index.js';
 import { waitUntil } from '../../helpers/script-process.js';
 import { EventStreamReader } from '../../helpers/sse.js';
 import { assertProblem, type MakeStore, noop, useService } from './fixtures.js';
-
-/** buildReport reports progress twice before it completes. */
-export const buildReport = defineTask('report.build', {
-  queue: 'reports',
-  handler: async (_payload: unknown, { progress }) => {
-    await progress(0.5, 'half way');
-    await progress(1, 'written');
-    return { pages: 2 };
-  },
-});
+import { buildReport } from './report-task.js';
 
 /** baseUrl makes the app listen on a free local port and returns its address. */
 async function baseUrl(app: FastifyInstance): Promise<string> {
