@@ -2,6 +2,7 @@ import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
 import { enqueueSuite } from './enqueue.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
@@ -30,5 +31,6 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('prefetch', () => prefetchSuite(makeStore));
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
+    describe('events', () => eventsSuite(makeStore));
   });
 }
