@@ -165,7 +165,9 @@ export class Worker {
       setInterval(() => this.wake('*'), this.pollIntervalMs),
       setInterval(() => void this.renewLeases(), this.heartbeatIntervalMs),
     );
-    this.claimLoop = this.runClaimLoop();
+    // Claim only once notifications reach this worker: a job claimed before the store's
+    // LISTEN is active would miss a cancel sent from another process.
+    this.claimLoop = this.store.whenSubscribed().then(() => this.runClaimLoop());
   }
 
   /**
