@@ -46,11 +46,14 @@ export function eventsSuite(makeStore: MakeStore): void {
     await stream.next((message) => message.event === 'job:completed', 'job:completed');
     await stream.close();
     const records = stream.records().filter((record) => record.jobId === jobId);
+    // An idle worker of this client may take the job as it is inserted: it is then stored running.
+    const handedOff = records[0]?.status === 'running';
     assert.deepEqual(
       records.map(({ type, status, attempt, progress, message }) => ({ type, status, attempt, progress, message })),
       [
-        // An idle worker of this client takes the job as it is inserted: it is stored running.
-        { type: 'job:enqueued', status: 'running', attempt: 1, progress: undefined, message: undefined },
+        handedOff
+          ? { type: 'job:enqueued', status: 'running', attempt: 1, progress: undefined, message: undefined }
+          : { type: 'job:enqueued', status: 'available', attempt: 0, progress: undefined, message: undefined },
         { type: 'job:started', status: 'running', attempt: 1, progress: undefined, message: undefined },
         { type: 'job:progress', status: 'running', attempt: 1, progress: 0.5, message: 'half way' },
         { type: 'job:progress', status: 'running', attempt: 1, progress: 1, message: 'written' },
