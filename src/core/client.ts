@@ -11,6 +11,7 @@ import {
 import { type JobInsert, type JobInsertResult, PARENTS_PENDING_RUN_AT, type Store } from '../store/index.js';
 import {
   type Clock,
+  type EventRecord,
   FINAL_STATUSES,
   JOB_STATUSES,
   type Job,
@@ -21,6 +22,8 @@ import {
   systemClock,
 } from '../types/index.js';
 import { Batcher } from './batcher.js';
+import { EventPublisher } from './event-publisher.js';
+import { onEventRecords } from './event-records.js';
 import { type JobyardEvents, TypedEmitter } from './events.js';
 import { Rescuer, type RescuerOptions } from './rescuer.js';
 import type { AnyTask, FromPayload, InputOf, JobOf, PayloadOf, TaskDefinition } from './task.js';
@@ -48,6 +51,17 @@ export interface JobyardOptions {
   logger?: Logger;
   /** Settings of the lease rescuer that `start()` runs. */
   rescuer?: RescuerOptions;
+  /**
+   * Publish this client's job and schedule events through the store, so that `watchEvents`
+   * (and so `GET /api/events`) in other processes sees them. Only stores with
+   * `crossProcessNotify` (PostgreSQL) carry them; on others the option does nothing. Turn it
+   * on in every process whose events a service should stream (`jobyard serve` and
+   * `jobyard worker` do); it costs one NOTIFY per interval while events happen.
+   * @defaultValue false
+   */
+  publishEvents?: boolean;
+  /** How long published events gather into one batch (one NOTIFY), in ms, 1..10000. @defaultValue 25 */
+  publishEventsIntervalMs?: number;
 }
 
 /** EnqueueOptions override a task's defaults for one job. */
@@ -151,15 +165,28 @@ export class Jobyard {
   private readonly runningWorkers = new Set<Worker>();
   private readonly rescuer: Rescuer;
   private readonly insertBatcher: Batcher<JobInsert, JobInsertResult>;
+  /** Sends this client's event records to other processes; null unless publishEvents is on and the store carries them. */
+  private readonly eventPublisher: EventPublisher | null = null;
   private closed = false;
 
   constructor(options: JobyardOptions) {
+    const checker = new OptionChecker();
+    if (options.publishEvents !== undefined && typeof options.publishEvents !== 'boolean') {
+      checker.problem('publishEvents', 'expected a boolean');
+    }
+    const publishIntervalMs = checker.integer('publishEventsIntervalMs', options.publishEventsIntervalMs, 1, 10_000) ?? 25;
+    checker.throwIfAny('Invalid client options');
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'jobyard', level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' });
     for (const task of options.tasks ?? []) this.register(task);
     this.rescuer = new Rescuer(this.store, this.clock, this.events, this.logger, options.rescuer);
     this.insertBatcher = new Batcher((jobs) => this.store.jobInsertMany({ jobs }), INSERT_BATCH);
+    if (options.publishEvents && this.store.capabilities.crossProcessNotify) {
+      this.eventPublisher = new EventPublisher(this.store, publishIntervalMs, this.logger, (listener) =>
+        onEventRecords(this.events, this.clock, listener),
+      );
+    }
   }
 
   /** register adds a task so it can be enqueued by name and run by this client's workers. */
@@ -209,12 +236,14 @@ export class Jobyard {
     const span = startEnqueueSpan(definition.name);
     try {
       const insert = await this.prepareInsert(definition, payload, options, 'payload', traceContextOf(span));
-      const result =
-        options.transaction === undefined
-          ? await this.insertHandingOff(insert)
-          : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
+      let result: JobInsertResult;
+      // insertHandingOff announces the job itself, before a worker of this process starts it.
+      if (options.transaction === undefined) result = await this.insertHandingOff(insert);
+      else {
+        result = (await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult;
+        this.afterInsert([result]);
+      }
       setEnqueuedJob(span, result.job, result.created);
-      this.afterInsert([result]);
       return result;
     } catch (error) {
       recordError(span, error);
@@ -231,11 +260,17 @@ export class Jobyard {
    */
   private async insertHandingOff(insert: JobInsert): Promise<JobInsertResult> {
     const handOff = insert.status === 'available' && insert.concurrencyKey === null ? this.reserveIdleWorker(insert.queue) : null;
-    if (!handOff) return this.insertBatcher.add(insert);
+    if (!handOff) {
+      const result = await this.insertBatcher.add(insert);
+      this.afterInsert([result]);
+      return result;
+    }
     const { worker, lease } = handOff;
     let result: JobInsertResult | undefined;
     try {
       result = await this.insertBatcher.add({ ...insert, lease });
+      // Before adopt(): the job's `job:started` must not come before its `job:enqueued`.
+      this.afterInsert([result]);
       return result;
     } finally {
       worker.adopt(result?.leaseToken === undefined ? null : { job: result.job, leaseToken: result.leaseToken });
@@ -413,6 +448,37 @@ export class Jobyard {
     return outcome.job;
   }
 
+  /**
+   * watchEvents calls `listener` with a record of every job and schedule state change of
+   * this client and, through the store, of the clients of other processes that publish
+   * theirs (`publishEvents`, PostgreSQL only). Best effort and at most once: records of other
+   * processes are lost while the store's listener is disconnected, and their order relative
+   * to this process's own records is the order they arrive in. Resolves, once records
+   * published from then on reach the listener, with a function that stops the watch.
+   */
+  async watchEvents(listener: (record: EventRecord) => void): Promise<() => void> {
+    this.assertOpen();
+    const stopLocal = onEventRecords(this.events, this.clock, listener);
+    const stopRemote = this.store.subscribe(
+      (notification) => {
+        if (notification.type !== 'events') return;
+        for (const record of notification.events) listener(record);
+      },
+      { events: true },
+    );
+    const stop = () => {
+      stopLocal();
+      stopRemote();
+    };
+    try {
+      await this.store.whenSubscribed();
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+
   /** queueStats counts jobs by queue and status. */
   async queueStats(): Promise<QueueStats[]> {
     const byQueue = new Map<string, QueueStats>();
@@ -482,6 +548,7 @@ export class Jobyard {
     this.closed = true;
     await this.stop(options);
     await this.insertBatcher.idle();
+    await this.eventPublisher?.stop();
     await this.store.close();
   }
 

@@ -55,6 +55,11 @@ export class TypedEmitter<Events extends { [Name in keyof Events]: unknown }> {
     return () => this.emitter.off(name, listener);
   }
 
+  /** listenerCount tells how many listeners an event has (a way to check that subscribers clean up). */
+  listenerCount<Name extends keyof Events & string>(name: Name): number {
+    return this.emitter.listenerCount(name);
+  }
+
   /** emit calls every listener; a listener that throws cannot break the engine. */
   emit<Name extends keyof Events & string>(name: Name, event: Events[Name]): void {
     for (const listener of this.emitter.listeners(name)) {

@@ -183,13 +183,15 @@ export class Worker {
     this.lastProgressAt = this.client.clock.now();
     this.unsubscribe = this.store.subscribe((notification) => {
       if (notification.type === 'jobs_available') this.wake(notification.queue);
-      else this.abortIfRunning(notification.jobId);
+      else if (notification.type === 'cancel') this.abortIfRunning(notification.jobId);
     });
     this.timers.push(
       setInterval(() => this.wake('*'), this.pollIntervalMs),
       setInterval(() => void this.renewLeases(), this.heartbeatIntervalMs),
     );
-    this.claimLoop = this.runClaimLoop();
+    // Claim only once notifications reach this worker: a job claimed before the store's
+    // LISTEN is active would miss a cancel sent from another process.
+    this.claimLoop = this.store.whenSubscribed().then(() => this.runClaimLoop());
   }
 
   /**

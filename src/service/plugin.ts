@@ -16,11 +16,13 @@ import {
 } from './audit.js';
 import { BEARER_SECURITY_SCHEME, bearerSecurityScheme, registerAuth } from './auth/hook.js';
 import { type AuthOptions, type ResolvedAuth, resolveAuthOptions } from './auth/options.js';
+import { EventStreams } from './event-streams.js';
 import { ServiceMetrics } from './metrics.js';
 import { problem, problemOf, sendProblem } from './problem.js';
 import { enforceRateLimits, type RateLimitRule, type ResolvedRateLimitRule, resolveRateLimitRules } from './rate-limit.js';
 import { assertStorable } from './request-checks.js';
 import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -85,6 +87,11 @@ export interface JobyardServiceOptions {
   rateLimits?: RateLimitRule[];
   /** Retention and pruning of the audit log of mutating calls. @defaultValue `{ retentionDays: 90, pruneIntervalMs: 3600000 }` */
   audit?: AuditOptions;
+  /**
+   * Interval of the heartbeat comment on `GET /api/events` streams, in ms (keeps proxies from
+   * closing an idle stream and notices dead clients). @defaultValue 15000
+   */
+  eventsHeartbeatMs?: number;
 }
 
 /** ResolvedServiceOptions are JobyardServiceOptions validated, with defaults filled in. */
@@ -103,6 +110,7 @@ export interface ResolvedServiceOptions {
   auth: ResolvedAuth;
   rateLimits: ResolvedRateLimitRule[];
   audit: ResolvedAuditOptions;
+  eventsHeartbeatMs: number;
 }
 
 /** resolveServiceOptions validates the service options (one ValidationError naming every bad field) and fills in defaults. */
@@ -129,6 +137,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
   for (const flag of ['docs', 'processMetrics'] as const) {
     if (options?.[flag] !== undefined && typeof options[flag] !== 'boolean') checker.problem(flag, 'expected a boolean');
   }
+  const eventsHeartbeatMs = checker.integer('eventsHeartbeatMs', options?.eventsHeartbeatMs, 10, 3_600_000) ?? 15_000;
   checker.throwIfAny('Invalid service options');
   return {
     client: options.client,
@@ -145,6 +154,7 @@ export function resolveServiceOptions(options: JobyardServiceOptions): ResolvedS
     auth,
     rateLimits,
     audit,
+    eventsHeartbeatMs,
   };
 }
 
@@ -160,7 +170,7 @@ const DAY_MS = 86_400_000;
  */
 export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (app, options) => {
   const resolved = resolveServiceOptions(options);
-  const { client, scheduler, bodyLimit, docs, auth, rateLimits, audit } = resolved;
+  const { client, scheduler, bodyLimit, docs, auth, rateLimits, audit, eventsHeartbeatMs } = resolved;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   answerWithProblems(app, { notFound: app.prefix !== '' });
@@ -199,6 +209,10 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
   await app.register(previewRoute);
   if (scheduler) await app.register(scheduleRoutes, { scheduler });
   if (!auth.enabled || auth.apiKeys) await app.register(tokenRoutes, { store: client.store, clock: client.clock });
+  const streams = new EventStreams(client, eventsHeartbeatMs);
+  // Open streams would keep the server from closing: end them first.
+  app.addHook('preClose', async () => streams.closeAll());
+  await app.register(eventRoutes, { streams });
 };
 
 /**
@@ -274,6 +288,7 @@ async function registerDocs(app: FastifyInstance, auth: ResolvedAuth): Promise<v
         { name: 'schedules', description: 'Schedules and trigger previews' },
         { name: 'tokens', description: 'API keys (admin)' },
         { name: 'audit', description: 'The audit log of mutating calls' },
+        { name: 'events', description: 'Live job and schedule state changes (Server-Sent Events)' },
         { name: 'health', description: 'Liveness, readiness, job health and metrics' },
       ],
     },

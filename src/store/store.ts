@@ -4,6 +4,7 @@ import {
   type AuditEntry,
   type AuditEntryInput,
   type AuditOutcome,
+  type EventRecord,
   isRole,
   type Job,
   type JobErrorRecord,
@@ -146,9 +147,30 @@ export interface Store {
    * other processes: `jobs_available` when jobs were inserted or became due, `cancel` when
    * a running job was asked to cancel. Jobs inserted through this store (outside a caller's
    * transaction) are announced to its own subscribers as soon as they are committed, before
-   * jobInsertMany resolves. Returns a function that unsubscribes.
+   * jobInsertMany resolves. With `options.events`, the listener also gets the `events`
+   * batches that other stores published with eventPublish (never this store's own); a store
+   * listens for them only while such a subscriber exists. Returns a function that
+   * unsubscribes.
    */
-  subscribe(listener: (notification: StoreNotification) => void): () => void;
+  subscribe(listener: (notification: StoreNotification) => void, options?: SubscribeOptions): () => void;
+
+  /**
+   * whenSubscribed resolves once the current subscribers receive what is published from
+   * then on (on PostgreSQL: once LISTEN is active for the channels they asked for; at once
+   * where delivery is in process). It also resolves when the listener could not connect
+   * (it keeps retrying): it bounds a wait, it does not promise delivery.
+   */
+  whenSubscribed(): Promise<void>;
+
+  /**
+   * eventPublish sends a batch of event records to the `events` subscribers of the other
+   * stores on the same database (other processes), in order, and not to this store's own
+   * subscribers (its process has them already). Best effort and at most once: records are
+   * lost when the database is unreachable or a listener is disconnected, and a record too
+   * large for one notification is dropped. Resolves once the batch was handed to the
+   * database. A store without `crossProcessNotify` has no one to send to and drops the batch.
+   */
+  eventPublish(params: { events: EventRecord[] }): Promise<void>;
 
   /**
    * scheduleInsert stores a new schedule. When a schedule with the id exists (another
@@ -646,12 +668,22 @@ export interface JobHealth {
   finished: { completed: number; failed: number; cancelled: number };
 }
 
+/** SubscribeOptions say which notifications a subscriber wants beyond `jobs_available` and `cancel`. */
+export interface SubscribeOptions {
+  /** Also deliver the `events` batches other stores publish with eventPublish. @defaultValue false */
+  events?: boolean;
+}
+
 /**
  * StoreNotification is one event from `subscribe`. A `jobs_available` for queue `'*'` means
  * any queue may have jobs (sent after a listener reconnects: notifications may have been
- * missed while it was disconnected).
+ * missed while it was disconnected). `events` carries a batch of another store's
+ * eventPublish, for subscribers that asked for them.
  */
-export type StoreNotification = { type: 'jobs_available'; queue: string } | { type: 'cancel'; jobId: string };
+export type StoreNotification =
+  | { type: 'jobs_available'; queue: string }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'events'; events: EventRecord[] };
 
 /**
  * RateLimitTakeParams ask for `cost` units of the rate limit `key`, which allows `limit`

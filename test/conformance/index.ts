@@ -4,6 +4,7 @@ import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
@@ -31,6 +32,7 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['list, stats and prune', listSuite],
   ['health and schema version', healthSuite],
   ['notify', notifySuite],
+  ['events', eventsSuite],
   ['schedule', scheduleSuite],
   ['API tokens', apiTokenSuite],
   ['rate limit', rateLimitSuite],

@@ -59,6 +59,7 @@ import type {
   AuditEntry,
   AuditEntryInput,
   AuditOutcome,
+  EventRecord,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -258,7 +259,7 @@ function classifySqliteError(error: unknown, db: Database.Database | undefined):
  * share the file (WAL mode; writers take turns). Notifications are published inside this
  * process; while anyone subscribes, a watch on the database file also reports commits of
  * other processes as `jobs_available` for every queue ('*'), and polling remains the
- * fallback. Calls run synchronously on the event loop and return settled promises.
+ * fallback. Event records (eventPublish) do not reach other processes. Calls run synchronously on the event loop and return settled promises.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -499,6 +500,15 @@ export class SqliteStore implements Store {
       if (this.listeners.size === 0) this.fileWatcher?.stop();
     };
   }
+
+  /** whenSubscribed resolves at once: this store delivers to its subscribers in process. */
+  async whenSubscribed(): Promise<void> {}
+
+  /**
+   * eventPublish drops the batch: no other process can hear this store, and this process's
+   * own client hands its events to its watchers directly (see Store.eventPublish).
+   */
+  async eventPublish(_params: { events: EventRecord[] }): Promise<void> {}
 
   async scheduleInsert(params: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
     const { schedule } = params;
