@@ -56,7 +56,9 @@ async function openStore(): Promise<{ store: Store; where: string }> {
 }
 
 const { store, where } = await openStore();
-const jobyard = new Jobyard({ store, tasks: [resizeImage, flakyWebhook, cleanup] });
+// publishEvents: other processes on the same PostgreSQL database (a second `npm start`) see
+// this one's jobs on their GET /api/events.
+const jobyard = new Jobyard({ store, tasks: [resizeImage, flakyWebhook, cleanup], publishEvents: true });
 const scheduler = new Scheduler(jobyard);
 
 const time = () => new Date().toISOString().slice(11, 23);
@@ -100,13 +102,16 @@ const devToken = process.env.JOBYARD_DEV_TOKEN ?? (production ? undefined : `jyd
 const server = createServer({
   client: jobyard,
   scheduler,
+  processMetrics: true,
   auth: noAuth ? false : devToken === undefined ? {} : { devToken },
 });
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const address = await server.listen({ port, host });
 console.log(`jobyard demo: worker and scheduler on ${where}`);
-console.log(`API ${address}/api/jobs, Swagger UI ${address}/docs (Ctrl+C to stop)`);
+console.log(
+  `API ${address}/api/jobs, live events ${address}/api/events, Swagger UI ${address}/docs,\n  metrics ${address}/metrics (Ctrl+C to stop)`,
+);
 if (noAuth) console.log('auth is OFF (--no-auth): every caller is an admin');
 else if (devToken !== undefined) {
   const origin =

@@ -11,18 +11,31 @@ import {
 import { type JobInsert, type JobInsertResult, PARENTS_PENDING_RUN_AT, type Store } from '../store/index.js';
 import {
   type Clock,
+  type EventRecord,
   FINAL_STATUSES,
   JOB_STATUSES,
   type Job,
   type JobStatus,
+  type JsonValue,
   type ParentFailurePolicy,
   type PriorityName,
   systemClock,
 } from '../types/index.js';
 import { Batcher } from './batcher.js';
+import { EventPublisher } from './event-publisher.js';
+import { onEventRecords } from './event-records.js';
 import { type JobyardEvents, TypedEmitter } from './events.js';
 import { Rescuer, type RescuerOptions } from './rescuer.js';
 import type { AnyTask, FromPayload, InputOf, JobOf, PayloadOf, TaskDefinition } from './task.js';
+import {
+  activeTraceContext,
+  recordError,
+  setEnqueuedJob,
+  startEnqueueSpan,
+  TRACE_CONTEXT_METADATA_KEY,
+  type TraceContext,
+  traceContextOf,
+} from './tracing.js';
 import { assertJobId, LIMITS, OptionChecker, toJson, validateWithSchema } from './validation.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -38,6 +51,17 @@ export interface JobyardOptions {
   logger?: Logger;
   /** Settings of the lease rescuer that `start()` runs. */
   rescuer?: RescuerOptions;
+  /**
+   * Publish this client's job and schedule events through the store, so that `watchEvents`
+   * (and so `GET /api/events`) in other processes sees them. Only stores with
+   * `crossProcessNotify` (PostgreSQL) carry them; on others the option does nothing. Turn it
+   * on in every process whose events a service should stream (`jobyard serve` and
+   * `jobyard worker` do); it costs one NOTIFY per interval while events happen.
+   * @defaultValue false
+   */
+  publishEvents?: boolean;
+  /** How long published events gather into one batch (one NOTIFY), in ms, 1..10000. @defaultValue 25 */
+  publishEventsIntervalMs?: number;
 }
 
 /** EnqueueOptions override a task's defaults for one job. */
@@ -138,18 +162,31 @@ export class Jobyard {
   /** In-process job events; see JobyardEvents. */
   readonly events = new TypedEmitter<JobyardEvents>();
   private readonly tasks = new Map<string, AnyTask>();
-  private readonly workers = new Set<Worker>();
+  private readonly runningWorkers = new Set<Worker>();
   private readonly rescuer: Rescuer;
   private readonly insertBatcher: Batcher<JobInsert, JobInsertResult>;
+  /** Sends this client's event records to other processes; null unless publishEvents is on and the store carries them. */
+  private readonly eventPublisher: EventPublisher | null = null;
   private closed = false;
 
   constructor(options: JobyardOptions) {
+    const checker = new OptionChecker();
+    if (options.publishEvents !== undefined && typeof options.publishEvents !== 'boolean') {
+      checker.problem('publishEvents', 'expected a boolean');
+    }
+    const publishIntervalMs = checker.integer('publishEventsIntervalMs', options.publishEventsIntervalMs, 1, 10_000) ?? 25;
+    checker.throwIfAny('Invalid client options');
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'jobyard', level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' });
     for (const task of options.tasks ?? []) this.register(task);
     this.rescuer = new Rescuer(this.store, this.clock, this.events, this.logger, options.rescuer);
     this.insertBatcher = new Batcher((jobs) => this.store.jobInsertMany({ jobs }), INSERT_BATCH);
+    if (options.publishEvents && this.store.capabilities.crossProcessNotify) {
+      this.eventPublisher = new EventPublisher(this.store, publishIntervalMs, this.logger, (listener) =>
+        onEventRecords(this.events, this.clock, listener),
+      );
+    }
   }
 
   /** register adds a task so it can be enqueued by name and run by this client's workers. */
@@ -195,13 +232,25 @@ export class Jobyard {
   async enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
   async enqueue(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.assertOpen();
-    const insert = await this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
-    const result =
-      options.transaction === undefined
-        ? await this.insertHandingOff(insert)
-        : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
-    this.afterInsert([result]);
-    return result;
+    const definition = this.resolveTask(task);
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const insert = await this.prepareInsert(definition, payload, options, 'payload', traceContextOf(span));
+      let result: JobInsertResult;
+      // insertHandingOff announces the job itself, before a worker of this process starts it.
+      if (options.transaction === undefined) result = await this.insertHandingOff(insert);
+      else {
+        result = (await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult;
+        this.afterInsert([result]);
+      }
+      setEnqueuedJob(span, result.job, result.created);
+      return result;
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -211,11 +260,17 @@ export class Jobyard {
    */
   private async insertHandingOff(insert: JobInsert): Promise<JobInsertResult> {
     const handOff = insert.status === 'available' && insert.concurrencyKey === null ? this.reserveIdleWorker(insert.queue) : null;
-    if (!handOff) return this.insertBatcher.add(insert);
+    if (!handOff) {
+      const result = await this.insertBatcher.add(insert);
+      this.afterInsert([result]);
+      return result;
+    }
     const { worker, lease } = handOff;
     let result: JobInsertResult | undefined;
     try {
       result = await this.insertBatcher.add({ ...insert, lease });
+      // Before adopt(): the job's `job:started` must not come before its `job:enqueued`.
+      this.afterInsert([result]);
       return result;
     } finally {
       worker.adopt(result?.leaseToken === undefined ? null : { job: result.job, leaseToken: result.leaseToken });
@@ -234,22 +289,33 @@ export class Jobyard {
     this.assertOpen();
     if (!Array.isArray(payloads)) throw new ValidationError('payloads must be an array');
     const definition = this.resolveTask(task);
-    const inserts: JobInsert[] = [];
-    const issues = [];
-    for (const [index, payload] of payloads.entries()) {
-      try {
-        inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`));
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        issues.push(...error.issues);
-        if (issues.length >= 100) break;
+    // One span for the batch: every job carries its context.
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const traceContext = traceContextOf(span);
+      const inserts: JobInsert[] = [];
+      const issues = [];
+      for (const [index, payload] of payloads.entries()) {
+        try {
+          inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`, traceContext));
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          issues.push(...error.issues);
+          if (issues.length >= 100) break;
+        }
       }
+      if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
+      if (span.isRecording()) span.setAttribute('messaging.batch.message_count', inserts.length);
+      if (inserts.length === 0) return [];
+      const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
+      this.afterInsert(results);
+      return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
     }
-    if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
-    if (inserts.length === 0) return [];
-    const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
-    this.afterInsert(results);
-    return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
   }
 
   /**
@@ -274,12 +340,16 @@ export class Jobyard {
     assertAcyclic(jobs, ids);
     const inserts: JobInsert[] = [];
     const issues: ValidationIssue[] = [];
+    // The flow's jobs join the trace of the caller's span, when one records.
+    const traceContext = activeTraceContext();
     for (const [index, job] of jobs.entries()) {
       const dependsOn = job.options?.dependsOn?.map((parent) => ids.get(parent) ?? parent);
       try {
         const task = this.resolveTask(job.task);
         const jobOptions = { ...job.options, ...(dependsOn ? { dependsOn } : {}) };
-        inserts.push(await this.prepareInsert(task, job.payload, jobOptions, `jobs.${index}.payload`, ids.get(job.key)));
+        inserts.push(
+          await this.prepareInsert(task, job.payload, jobOptions, `jobs.${index}.payload`, traceContext, ids.get(job.key)),
+        );
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         issues.push(
@@ -355,7 +425,7 @@ export class Jobyard {
     if (outcome.outcome === 'final') {
       throw new InvalidStateError(`Job ${id} is ${outcome.job.status} and cannot be cancelled`, outcome.job.status);
     }
-    for (const worker of this.workers) worker.abortIfRunning(id);
+    for (const worker of this.runningWorkers) worker.abortIfRunning(id);
     if (outcome.outcome === 'cancelled') this.events.emit('job:cancelled', { job: outcome.job });
     return outcome.job;
   }
@@ -376,6 +446,37 @@ export class Jobyard {
     }
     this.wakeWorkers(outcome.job.queue);
     return outcome.job;
+  }
+
+  /**
+   * watchEvents calls `listener` with a record of every job and schedule state change of
+   * this client and, through the store, of the clients of other processes that publish
+   * theirs (`publishEvents`, PostgreSQL only). Best effort and at most once: records of other
+   * processes are lost while the store's listener is disconnected, and their order relative
+   * to this process's own records is the order they arrive in. Resolves, once records
+   * published from then on reach the listener, with a function that stops the watch.
+   */
+  async watchEvents(listener: (record: EventRecord) => void): Promise<() => void> {
+    this.assertOpen();
+    const stopLocal = onEventRecords(this.events, this.clock, listener);
+    const stopRemote = this.store.subscribe(
+      (notification) => {
+        if (notification.type !== 'events') return;
+        for (const record of notification.events) listener(record);
+      },
+      { events: true },
+    );
+    const stop = () => {
+      stopLocal();
+      stopRemote();
+    };
+    try {
+      await this.store.whenSubscribed();
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
   }
 
   /** queueStats counts jobs by queue and status. */
@@ -413,6 +514,11 @@ export class Jobyard {
     return this.store.jobPrune({ olderThan: olderThan as Date, statuses });
   }
 
+  /** workers lists the workers this client started and has not stopped (`stop()` ends them all). */
+  get workers(): readonly Worker[] {
+    return [...this.runningWorkers];
+  }
+
   /**
    * start runs a worker for the given queues in this process (and the lease rescuer, once
    * per client) and returns it. Call it several times for several queue sets.
@@ -420,7 +526,7 @@ export class Jobyard {
   async start(options: WorkerOptions = {}): Promise<Worker> {
     this.assertOpen();
     const worker = new Worker(this, this.store, options);
-    this.workers.add(worker);
+    this.runningWorkers.add(worker);
     await worker.start();
     this.rescuer.start();
     return worker;
@@ -431,8 +537,8 @@ export class Jobyard {
    * and hands them back to the queue without spending their attempt.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
-    await Promise.all([...this.workers].map((worker) => worker.stop(options)));
-    this.workers.clear();
+    await Promise.all([...this.runningWorkers].map((worker) => worker.stop(options)));
+    this.runningWorkers.clear();
     await this.rescuer.stop();
   }
 
@@ -442,6 +548,7 @@ export class Jobyard {
     this.closed = true;
     await this.stop(options);
     await this.insertBatcher.idle();
+    await this.eventPublisher?.stop();
     await this.store.close();
   }
 
@@ -451,11 +558,12 @@ export class Jobyard {
    */
   buildJobInsert(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<JobInsert> {
     this.assertOpen();
-    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+    // A run started from a traced request (run now) carries that request's trace.
+    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload', activeTraceContext());
   }
 
   private reserveIdleWorker(queue: string): { worker: Worker; lease: NonNullable<JobInsert['lease']> } | null {
-    for (const worker of this.workers) {
+    for (const worker of this.runningWorkers) {
       const lease = worker.reserveSlot(queue);
       if (lease) return { worker, lease };
     }
@@ -464,7 +572,7 @@ export class Jobyard {
 
   /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */
   wakeWorkers(queue: string): void {
-    for (const worker of this.workers) worker.wake(queue);
+    for (const worker of this.runningWorkers) worker.wake(queue);
   }
 
   // Workers learn of new jobs from the store's notifications (Store.subscribe), which every
@@ -487,6 +595,7 @@ export class Jobyard {
     payload: unknown,
     options: EnqueueOptions,
     path: string,
+    traceContext: TraceContext | null,
     id: string = uuidv7(),
   ): Promise<JobInsert> {
     const checker = new OptionChecker();
@@ -525,7 +634,7 @@ export class Jobyard {
       concurrencyLimit:
         checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
       tags: checker.tags('tags', options.tags) ?? [],
-      metadata: checker.metadata('metadata', options.metadata) ?? {},
+      metadata: withTraceContext(checker.metadata('metadata', options.metadata) ?? {}, traceContext),
       timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,
       ...(dependsOn.length > 0 ? { dependsOn, onParentFailure: options.onParentFailure ?? 'cancel' } : {}),
     };
@@ -536,6 +645,12 @@ export class Jobyard {
   private assertOpen(): void {
     if (this.closed) throw new ClientClosedError();
   }
+}
+
+/** withTraceContext stores the enqueuing span's trace context in a job's metadata, when there is one. */
+function withTraceContext(metadata: Record<string, JsonValue>, traceContext: TraceContext | null): Record<string, JsonValue> {
+  if (traceContext === null) return metadata;
+  return { ...metadata, [TRACE_CONTEXT_METADATA_KEY]: { ...traceContext } };
 }
 
 /** assertAcyclic throws a ValidationError naming a cycle when the flow's jobs depend on each other in a circle. */

@@ -148,6 +148,7 @@ export class ServicePruner {
       },
       client.events,
       client.logger,
+      client.clock,
     );
   }
 

@@ -4,6 +4,7 @@ import {
   type AuditEntry,
   type AuditEntryInput,
   type AuditOutcome,
+  type EventRecord,
   isRole,
   type Job,
   type JobErrorRecord,
@@ -43,6 +44,11 @@ export interface Store {
   close(): Promise<void>;
   /** ping checks that the database answers; throws StoreUnavailableError when it does not. */
   ping(): Promise<void>;
+  /**
+   * schemaVersion compares the migrations the database recorded with those this code lists
+   * (see SchemaVersion), in one cheap read that takes no lock: readiness checks call it.
+   */
+  schemaVersion(): Promise<SchemaVersion>;
 
   /**
    * jobInsertMany inserts jobs in one transaction. A job whose `dedupKey` matches a live job
@@ -134,13 +140,43 @@ export interface Store {
   queueStats(): Promise<QueueStatsRow[]>;
 
   /**
+   * jobHealth reports, in two indexed reads, what a health check of job processing needs:
+   * the running jobs started before `stuckBefore` (oldest start first, at most `stuckLimit`
+   * of them, and how many there are in all), and how many jobs reached each final status
+   * at or after `finishedSince`. Reads only running jobs and the finished ones of the
+   * window, never the whole history.
+   */
+  jobHealth(params: JobHealthParams): Promise<JobHealth>;
+
+  /**
    * subscribe delivers notifications published by this or (with `crossProcessNotify`)
    * other processes: `jobs_available` when jobs were inserted or became due, `cancel` when
    * a running job was asked to cancel. Jobs inserted through this store (outside a caller's
    * transaction) are announced to its own subscribers as soon as they are committed, before
-   * jobInsertMany resolves. Returns a function that unsubscribes.
+   * jobInsertMany resolves. With `options.events`, the listener also gets the `events`
+   * batches that other stores published with eventPublish (never this store's own); a store
+   * listens for them only while such a subscriber exists. Returns a function that
+   * unsubscribes.
    */
-  subscribe(listener: (notification: StoreNotification) => void): () => void;
+  subscribe(listener: (notification: StoreNotification) => void, options?: SubscribeOptions): () => void;
+
+  /**
+   * whenSubscribed resolves once the current subscribers receive what is published from
+   * then on (on PostgreSQL: once LISTEN is active for the channels they asked for; at once
+   * where delivery is in process). It also resolves when the listener could not connect
+   * (it keeps retrying): it bounds a wait, it does not promise delivery.
+   */
+  whenSubscribed(): Promise<void>;
+
+  /**
+   * eventPublish sends a batch of event records to the `events` subscribers of the other
+   * stores on the same database (other processes), in order, and not to this store's own
+   * subscribers (its process has them already). Best effort and at most once: records are
+   * lost when the database is unreachable or a listener is disconnected, and a record too
+   * large for one notification is dropped. Resolves once the batch was handed to the
+   * database. A store without `crossProcessNotify` has no one to send to and drops the batch.
+   */
+  eventPublish(params: { events: EventRecord[] }): Promise<void>;
 
   /**
    * scheduleInsert stores a new schedule. When a schedule with the id exists (another
@@ -360,6 +396,22 @@ export interface MigrateResult {
   applied: number[];
   /** Schema version after the call: the highest version recorded. */
   version: number;
+}
+
+/**
+ * SchemaVersion compares the database's schema with the code's. It is current when both
+ * `pending` and `unknown` are empty; the version numbers alone cannot tell, since migrations
+ * may be recorded out of order.
+ */
+export interface SchemaVersion {
+  /** Highest migration applied to the database; 0 when it was never migrated. */
+  applied: number;
+  /** Highest migration this code knows. */
+  expected: number;
+  /** Migrations this code lists that the database has not recorded, ascending: `migrate()` applies them. */
+  pending: number[];
+  /** Migrations the database recorded that this code does not list, ascending: a newer jobyard migrated it. */
+  unknown: number[];
 }
 
 /** JobInsert is one new job as the engine hands it to the store (already validated). */
@@ -601,12 +653,51 @@ export interface QueueStatsRow {
   count: number;
 }
 
+export interface JobHealthParams {
+  /** Running jobs that started before this are reported as stuck. */
+  stuckBefore: Date;
+  /** Most stuck jobs listed (stuckCount still counts them all). */
+  stuckLimit: number;
+  /** Start of the window whose finished jobs are counted. */
+  finishedSince: Date;
+}
+
+/** StuckJob is a job running since before the stuck threshold. */
+export interface StuckJob {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  startedAt: Date;
+  /** The worker holding its lease. */
+  leaseOwner: string | null;
+}
+
+export interface JobHealth {
+  /** Oldest start first, at most `stuckLimit`. */
+  stuck: StuckJob[];
+  /** How many running jobs started before `stuckBefore`. */
+  stuckCount: number;
+  /** Jobs that reached each final status in the window. */
+  finished: { completed: number; failed: number; cancelled: number };
+}
+
+/** SubscribeOptions say which notifications a subscriber wants beyond `jobs_available` and `cancel`. */
+export interface SubscribeOptions {
+  /** Also deliver the `events` batches other stores publish with eventPublish. @defaultValue false */
+  events?: boolean;
+}
+
 /**
  * StoreNotification is one event from `subscribe`. A `jobs_available` for queue `'*'` means
  * any queue may have jobs (sent after a listener reconnects: notifications may have been
- * missed while it was disconnected).
+ * missed while it was disconnected). `events` carries a batch of another store's
+ * eventPublish, for subscribers that asked for them.
  */
-export type StoreNotification = { type: 'jobs_available'; queue: string } | { type: 'cancel'; jobId: string };
+export type StoreNotification =
+  | { type: 'jobs_available'; queue: string }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'events'; events: EventRecord[] };
 
 /**
  * RateLimitTakeParams ask for `cost` units of the rate limit `key`, which allows `limit`

@@ -5,24 +5,34 @@ import type { ClaimedJob, JobInsert, JobListFilter, JobOutcome, Store } from '..
 import type { Job, JobErrorRecord } from '../../src/types/index.js';
 import type { MigrationsTable } from '../helpers/migrations-table.js';
 
-/** FreshStore is one fresh, migrated store, the function that disposes of it, and a way into its migrations table. */
-export interface FreshStore {
+/** FreshDatabase is one fresh, migrated store on a database of its own, and what a test may do beside it. */
+export interface FreshDatabase {
   store: Store;
+  /** Closes the store (and those openStore opened) and removes the database. */
   cleanup: () => Promise<void>;
+  /** Opens another store on the same database, as another process would. @defaultValue none */
+  openStore?: () => Promise<Store>;
+  /** A way into the database's migrations table, to stage migration histories. */
   migrationsTable: MigrationsTable;
 }
 
-/** MakeStore builds one FreshStore. */
-export type MakeStore = () => Promise<FreshStore>;
+/** MakeStore builds one FreshDatabase. */
+export type MakeStore = () => Promise<FreshDatabase>;
 
 export const QUEUE = 'default';
 
 /**
- * useFreshStores gives every test of the enclosing describe its own store (isolation: no
- * test sees another's jobs) and returns the accessor to call inside a test.
+ * useFreshStore gives every test of the enclosing describe its own store (isolation: no test
+ * sees another's jobs) and returns the accessor to call inside a test.
  */
-export function useFreshStores(makeStore: MakeStore): () => FreshStore {
-  let current: FreshStore | undefined;
+export function useFreshStore(makeStore: MakeStore): () => Store {
+  const database = useFreshDatabase(makeStore);
+  return () => database().store;
+}
+
+/** useFreshDatabase is useFreshStore for tests that also reach the database otherwise (openStore, migrationsTable). */
+export function useFreshDatabase(makeStore: MakeStore): () => FreshDatabase {
+  let current: FreshDatabase | undefined;
   beforeEach(async () => {
     current = await makeStore();
   });
@@ -35,12 +45,6 @@ export function useFreshStores(makeStore: MakeStore): () => FreshStore {
     assert.ok(current, 'the store is only available inside a test');
     return current;
   };
-}
-
-/** useFreshStore is useFreshStores for tests that need the store only. */
-export function useFreshStore(makeStore: MakeStore): () => Store {
-  const fresh = useFreshStores(makeStore);
-  return () => fresh().store;
 }
 
 /** later returns `base` shifted by `ms` milliseconds (negative for earlier). */

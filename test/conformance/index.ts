@@ -4,7 +4,9 @@ import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
+import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
 import { leasedInsertSuite } from './leased-insert.js';
@@ -28,7 +30,9 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['job dependencies', dependenciesSuite],
   ['cancel and retry', cancelRetrySuite],
   ['list, stats and prune', listSuite],
+  ['health and schema version', healthSuite],
   ['notify', notifySuite],
+  ['events', eventsSuite],
   ['schedule', scheduleSuite],
   ['API tokens', apiTokenSuite],
   ['rate limit', rateLimitSuite],

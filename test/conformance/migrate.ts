@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { SchemaTooNewError } from '../../src/errors/index.js';
 import type { Store } from '../../src/store/index.js';
-import { type MakeStore, useFreshStores } from './fixtures.js';
+import { type MakeStore, useFreshDatabase } from './fixtures.js';
 
 const T0 = new Date('2026-03-01T12:00:00.000Z');
 
@@ -40,7 +40,7 @@ async function assertServiceTablesWork(store: Store): Promise<void> {
 }
 
 export function migrateSuite(makeStore: MakeStore): void {
-  const fresh = useFreshStores(makeStore);
+  const fresh = useFreshDatabase(makeStore);
   const store = () => fresh().store;
 
   it('applies nothing to a migrated store and keeps its version', async () => {
@@ -77,7 +77,9 @@ export function migrateSuite(makeStore: MakeStore): void {
       all.filter((version) => !skipped.includes(version)),
     );
 
+    assert.deepEqual(await store().schemaVersion(), { applied: newest, expected: newest, pending: skipped, unknown: [] });
     assert.deepEqual(await store().migrate(), { applied: skipped, version: newest });
+    assert.deepEqual(await store().schemaVersion(), { applied: newest, expected: newest, pending: [], unknown: [] });
     assert.deepEqual(await migrationsTable.recorded(), all);
     await assertServiceTablesWork(store());
     assert.deepEqual(await store().migrate(), { applied: [], version: newest });
@@ -102,9 +104,15 @@ export function migrateSuite(makeStore: MakeStore): void {
     const { migrationsTable } = fresh();
     const known = await migrationsTable.recorded();
     const newest = Math.max(...known);
-    await migrationsTable.unapply(['api_tokens']);
+    const [tokens] = await migrationsTable.unapply(['api_tokens']);
     await migrationsTable.record(newest + 1, 'from_a_newer_jobyard');
     const before = await migrationsTable.recorded();
+    assert.deepEqual(await store().schemaVersion(), {
+      applied: newest + 1,
+      expected: newest,
+      pending: [tokens],
+      unknown: [newest + 1],
+    });
     await assert.rejects(store().migrate(), (error: unknown) => {
       assert.ok(error instanceof SchemaTooNewError);
       assert.match(
@@ -125,6 +133,8 @@ export function migrateSuite(makeStore: MakeStore): void {
     );
     if (unknown === undefined) return t.skip(`no version below the newest is unknown: ${known}`);
     await migrationsTable.record(unknown, 'from_another_branch');
+    const newest = Math.max(...known);
+    assert.deepEqual(await store().schemaVersion(), { applied: newest, expected: newest, pending: [], unknown: [unknown] });
     await assert.rejects(store().migrate(), (error: unknown) => {
       assert.ok(error instanceof SchemaTooNewError);
       assert.match(error.message, new RegExp(`recorded migration ${unknown}\\b`));

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type MigrateResult, pendingMigrations } from '../../store/index.js';
+import { type MigrateResult, pendingMigrations, type SchemaVersion, schemaVersionOf } from '../../store/index.js';
 import {
   createMigrationsTable,
   createSchema,
@@ -425,6 +425,11 @@ async function applyOne(client: pg.PoolClient, schema: string, migration: Migrat
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** schemaVersion compares the recorded migrations with MIGRATIONS without locking (see Store.schemaVersion). */
+export async function schemaVersion(pool: pg.Pool, schema: string): Promise<SchemaVersion> {
+  return schemaVersionOf(MIGRATIONS, (await readRecordedVersions(pool, schema)) ?? []);
 }
 
 /** readRecordedVersions reads the recorded versions without locking; null when never migrated. */

@@ -55,6 +55,24 @@ export function listen(schema: string): Statement {
   return { text: `LISTEN ${quote(notificationChannel(schema))}` };
 }
 
+/**
+ * eventChannel is the channel of a schema's event records: apart from the workers' channel,
+ * so that only sessions streaming events receive (and parse) them.
+ */
+export function eventChannel(schema: string): string {
+  return `${schema}_event_records`;
+}
+
+/** listenEvents subscribes the listener's session to the schema's event channel. No parameters. */
+export function listenEvents(schema: string): Statement {
+  return { text: `LISTEN ${quote(eventChannel(schema))}` };
+}
+
+/** unlistenEvents ends the listener's subscription to the schema's event channel. No parameters. */
+export function unlistenEvents(schema: string): Statement {
+  return { text: `UNLISTEN ${quote(eventChannel(schema))}` };
+}
+
 /** disableJit turns JIT compilation off for the session. No parameters. */
 export const disableJit: Statement = { text: 'SET jit = off' };
 
@@ -163,6 +181,18 @@ export const announceQueues: Statement = {
   text: `SELECT count(pg_notify($1::text,
   json_build_object('type', 'jobs_available', 'queue', q.queue, 'source', $3::text)::text)) AS sent
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS q(queue)`,
+};
+
+/**
+ * publishEvents sends prepared payloads (each under the 8000-byte limit) on a channel, all
+ * in one statement and one short transaction with synchronous_commit off, for the same
+ * reason as announceQueues. unnest yields them in array order, which is the order they are
+ * delivered in. $1 channel (text), $2 payloads (text[]).
+ */
+export const publishEvents: Statement = {
+  name: 'jobyard:publish-events',
+  text: `SELECT count(pg_notify($1::text, p.payload)) AS sent
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS p(payload)`,
 };
 
 /** selectLiveJobsByDedupKey finds the live jobs holding dedup keys. $1 keys (text[]). */
@@ -532,6 +562,32 @@ export function pruneJobs(schema: string): Statement {
   FOR UPDATE SKIP LOCKED
 )
 DELETE FROM ${s}.jobs j USING doomed d WHERE j.id = d.id`,
+  };
+}
+
+/**
+ * selectStuckJobs lists running jobs started before $1 (timestamptz), oldest start first, at
+ * most $2 (int), each with the count of all such jobs (`total`). Reads running jobs only,
+ * through the lease-expiry partial index.
+ */
+export function selectStuckJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:stuck`,
+    text: `SELECT id, queue, task, attempt, started_at, lease_owner, count(*) OVER ()::int AS total
+FROM ${quote(schema)}.jobs
+WHERE status = 'running' AND started_at < $1::timestamptz
+ORDER BY started_at, id
+LIMIT $2::int`,
+  };
+}
+
+/** countFinishedJobs counts jobs per final status finished at or after $1 (timestamptz), through the finished index. */
+export function countFinishedJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:finished-counts`,
+    text: `SELECT status, count(*)::int AS count FROM ${quote(schema)}.jobs
+WHERE status IN ${FINAL} AND finished_at >= $1::timestamptz
+GROUP BY status`,
   };
 }
 

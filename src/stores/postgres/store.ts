@@ -13,6 +13,8 @@ import type {
   AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -32,9 +34,11 @@ import type {
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
+  SubscribeOptions,
 } from '../../store/index.js';
 import {
   checkApiTokenInsert,
@@ -56,6 +60,7 @@ import {
   type AuditEntry,
   type AuditEntryInput,
   type AuditOutcome,
+  type EventRecord,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -67,8 +72,8 @@ import {
   type ScheduleFireOutcome,
 } from '../../types/index.js';
 import { toStoreError } from './errors.js';
-import { NotificationListener } from './listener.js';
-import { applyMigrations } from './migrations.js';
+import { eventPayloadPrefix, NotificationListener } from './listener.js';
+import { applyMigrations, schemaVersion } from './migrations.js';
 import * as sql from './sql.js';
 import { QUERY_TYPES } from './types.js';
 
@@ -126,6 +131,8 @@ const MAX_CLAIM_ROUNDS = 4;
 const MAX_INSERT_ROUNDS = 5;
 /** Rows deleted per prune statement, so one prune never holds locks on millions of rows. */
 const PRUNE_BATCH_SIZE = 10_000;
+/** Largest event payload in bytes: PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_EVENT_PAYLOAD_BYTES = 7_999;
 
 /** resolvePostgresStoreOptions validates options and fills in defaults; throws ValidationError. */
 export function resolvePostgresStoreOptions(options: PostgresStoreOptions = {}): ResolvedPostgresStoreOptions {
@@ -180,6 +187,8 @@ function buildStatements(schema: string) {
     retry: sql.retryJob(schema),
     prune: sql.pruneJobs(schema),
     stats: sql.countJobsByQueueAndStatus(schema),
+    stuck: sql.selectStuckJobs(schema),
+    finishedCounts: sql.countFinishedJobs(schema),
     scheduleInsert: sql.insertSchedule(schema),
     scheduleUpdate: sql.updateSchedule(schema),
     scheduleGet: sql.selectSchedule(schema),
@@ -207,6 +216,17 @@ function buildStatements(schema: string) {
   };
 }
 
+/** StuckJobRow is a row of selectStuckJobs. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: Date;
+  lease_owner: string | null;
+  total: number;
+}
+
 /** A pool or a client: anything that runs a query. */
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -223,9 +243,14 @@ export class PostgresStore implements Store {
   private readonly ownsPool: boolean;
   private readonly connectionConfig: pg.ClientConfig;
   private readonly channel: string;
+  private readonly eventChannel: string;
   private readonly statements: ReturnType<typeof buildStatements>;
-  private readonly subscribers = new Set<(notification: StoreNotification) => void>();
+  private readonly subscribers = new Map<(notification: StoreNotification) => void, SubscribeOptions>();
   private listener: NotificationListener | null = null;
+  /** Subscribers that asked for event records: the listener LISTENs on the event channel while there are any. */
+  private eventSubscriberCount = 0;
+  /** Numbers this store's event payloads: PostgreSQL drops a payload identical to another of the same transaction. */
+  private eventPayloadSequence = 0;
   /** Queues with committed jobs not yet announced, and the announcing in progress. */
   private readonly unannouncedQueues = new Set<string>();
   private announcing: Promise<void> | null = null;
@@ -240,6 +265,7 @@ export class PostgresStore implements Store {
     const resolved = resolvePostgresStoreOptions(options);
     this.schema = resolved.schema;
     this.channel = sql.notificationChannel(resolved.schema);
+    this.eventChannel = sql.eventChannel(resolved.schema);
     this.statements = buildStatements(resolved.schema);
     const applicationName = resolved.applicationName === undefined ? {} : { application_name: resolved.applicationName };
     if (resolved.pool) {
@@ -282,6 +308,10 @@ export class PostgresStore implements Store {
       if (error instanceof StoreUnavailableError || error instanceof ClientClosedError) throw error;
       throw new StoreUnavailableError(`Store unavailable: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => schemaVersion(this.pool, this.schema));
   }
 
   async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
@@ -551,6 +581,31 @@ export class PostgresStore implements Store {
     });
   }
 
+  jobHealth({ stuckBefore, stuckLimit, finishedSince }: JobHealthParams): Promise<JobHealth> {
+    return this.run(async () => {
+      const [stuck, counts] = await Promise.all([
+        execute<StuckJobRow>(this.pool, this.statements.stuck, [stuckBefore, stuckLimit]),
+        execute<{ status: keyof JobHealth['finished']; count: number }>(this.pool, this.statements.finishedCounts, [
+          finishedSince,
+        ]),
+      ]);
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      for (const { status, count } of counts.rows) finished[status] = count;
+      return {
+        stuck: stuck.rows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: row.started_at,
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuck.rows[0]?.total ?? 0,
+        finished,
+      };
+    });
+  }
+
   scheduleInsert({ schedule }: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
     return this.run(async () => {
       const inserted = await execute<ScheduleRow>(this.pool, this.statements.scheduleInsert, [
@@ -715,24 +770,78 @@ export class PostgresStore implements Store {
     return this.pruneInBatches(this.statements.auditPrune, [olderThan]);
   }
 
-  subscribe(listener: (notification: StoreNotification) => void): () => void {
+  subscribe(listener: (notification: StoreNotification) => void, options: SubscribeOptions = {}): () => void {
     if (this.closing) throw new ClientClosedError();
-    this.subscribers.add(listener);
+    // A wrapper per call, so the same function subscribed twice is also removed twice.
+    const subscription = (notification: StoreNotification) => listener(notification);
+    this.subscribers.set(subscription, options);
     if (!this.listener) {
       this.listener = new NotificationListener({
         clientConfig: this.connectionConfig,
         schema: this.schema,
-        onNotification: (notification, source) => {
-          // This store's own announcements reached its subscribers when the jobs committed.
-          if (source !== this.instanceId) this.publish(notification);
-        },
+        // This store's own announcements reached its subscribers when the jobs committed.
+        ownSource: this.instanceId,
+        onNotification: (notification) => this.publish(notification),
         onReconnect: () => this.publish({ type: 'jobs_available', queue: '*' }),
       });
       this.listener.start();
     }
+    if (options.events) this.countEventSubscriber(+1);
+    let subscribed = true;
     return () => {
-      this.subscribers.delete(listener);
+      if (!subscribed) return;
+      subscribed = false;
+      this.subscribers.delete(subscription);
+      if (options.events) this.countEventSubscriber(-1);
     };
+  }
+
+  async whenSubscribed(): Promise<void> {
+    await this.listener?.listening();
+  }
+
+  eventPublish({ events }: { events: EventRecord[] }): Promise<void> {
+    return this.run(async () => {
+      const payloads = this.eventPayloads(events);
+      if (payloads.length > 0) await execute(this.pool, sql.publishEvents, [this.eventChannel, payloads]);
+    });
+  }
+
+  /**
+   * eventPayloads packs records, in order, into as few payloads under the size limit as
+   * possible, each starting with this store's tag (see eventPayloadPrefix). A record that
+   * does not fit in a payload of its own is left out.
+   */
+  private eventPayloads(events: EventRecord[]): string[] {
+    const payloads: string[] = [];
+    const prefix = eventPayloadPrefix(this.instanceId);
+    let open = '';
+    let records: string[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (records.length > 0) payloads.push(`${open}${records.join(',')}]}`);
+      records = [];
+    };
+    for (const event of events) {
+      const record = JSON.stringify(event);
+      const recordBytes = Buffer.byteLength(record);
+      if (records.length > 0 && bytes + 1 + recordBytes + 2 > MAX_EVENT_PAYLOAD_BYTES) close();
+      if (records.length === 0) {
+        this.eventPayloadSequence += 1;
+        open = `${prefix}"sequence":${this.eventPayloadSequence},"events":[`;
+        bytes = Buffer.byteLength(open);
+        if (bytes + recordBytes + 2 > MAX_EVENT_PAYLOAD_BYTES) continue;
+      } else bytes += 1;
+      records.push(record);
+      bytes += recordBytes;
+    }
+    close();
+    return payloads;
+  }
+
+  private countEventSubscriber(change: 1 | -1): void {
+    this.eventSubscriberCount += change;
+    this.listener?.listenEvents(this.eventSubscriberCount > 0);
   }
 
   /**
@@ -754,7 +863,8 @@ export class PostgresStore implements Store {
   }
 
   private publish(notification: StoreNotification): void {
-    for (const subscriber of this.subscribers) {
+    for (const [subscriber, options] of this.subscribers) {
+      if (notification.type === 'events' && !options.events) continue;
       try {
         subscriber(notification);
       } catch {

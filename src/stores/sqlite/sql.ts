@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS jobyard_migrations (
 /** Reads the versions of the applied migrations, ascending. No parameters. */
 export const MIGRATIONS_RECORDED = `SELECT version FROM jobyard_migrations ORDER BY version`;
 
+/** Says whether the migration ledger exists (1) or not (0): a never-migrated database has none. No parameters. */
+export const MIGRATIONS_TABLE_EXISTS = `
+SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobyard_migrations') AS present`;
+
 /** Records an applied migration. @version, @name, @appliedAt. */
 export const MIGRATION_RECORD = `INSERT INTO jobyard_migrations (version, name, applied_at) VALUES (@version, @name, @appliedAt)`;
 
@@ -278,6 +282,24 @@ export const QUEUE_STATS = `
 SELECT queue, status, count(*) AS count FROM jobyard_jobs
 GROUP BY queue, status
 ORDER BY queue, status`;
+
+/**
+ * Lists running jobs started before @stuckBefore, oldest start first, at most @limit, each
+ * with the count of all such jobs (`total`). Reads running jobs through the lease-expiry
+ * partial index, whose condition it states.
+ */
+export const JOB_STUCK = `
+SELECT id, queue, task, attempt, started_at, lease_owner, count(*) OVER () AS total
+FROM jobyard_jobs
+WHERE status = 'running' AND started_at < @stuckBefore
+ORDER BY started_at, id
+LIMIT @limit`;
+
+/** Counts jobs per final status finished at or after @since, through the prune index. */
+export const JOB_FINISHED_COUNTS = `
+SELECT status, count(*) AS count FROM jobyard_jobs
+WHERE ${FINAL} AND finished_at >= @since
+GROUP BY status`;
 
 /**
  * Inserts a schedule unless one has its id; returns the new row, or nothing.

@@ -12,6 +12,8 @@ import type {
   AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -31,6 +33,7 @@ import type {
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
@@ -49,6 +52,7 @@ import {
   maxInstancesReason,
   pendingMigrations,
   scheduledJob,
+  schemaVersionOf,
   takeFromBucket,
 } from '../../store/index.js';
 import type {
@@ -56,6 +60,7 @@ import type {
   AuditEntry,
   AuditEntryInput,
   AuditOutcome,
+  EventRecord,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -114,6 +119,17 @@ export function resolveSqliteStoreOptions(options: SqliteStoreOptions = {}): Res
   }
   if (issues.length > 0) throw new ValidationError('Invalid SQLite store options', issues);
   return resolved;
+}
+
+/** StuckJobRow is a row of JOB_STUCK. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: number;
+  lease_owner: string | null;
+  total: number;
 }
 
 /** JobRow is a row of jobyard_jobs as better-sqlite3 returns it. */
@@ -244,7 +260,7 @@ function classifySqliteError(error: unknown, db: Database.Database | undefined):
  * share the file (WAL mode; writers take turns). Notifications are published inside this
  * process; while anyone subscribes, a watch on the database file also reports commits of
  * other processes as `jobs_available` for every queue ('*'), and polling remains the
- * fallback. Calls run synchronously on the event loop and return settled promises.
+ * fallback. Event records (eventPublish) do not reach other processes. Calls run synchronously on the event loop and return settled promises.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -332,6 +348,13 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.run(() => this.statement(SQL.PING).get());
+  }
+
+  async schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => {
+      const { present } = this.statement(SQL.MIGRATIONS_TABLE_EXISTS).get() as { present: number };
+      return schemaVersionOf(SQLITE_MIGRATIONS, present ? this.recordedMigrations() : []);
+    });
   }
 
   async jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]> {
@@ -440,6 +463,33 @@ export class SqliteStore implements Store {
     return this.run(() => this.statement(SQL.QUEUE_STATS).all() as QueueStatsRow[]);
   }
 
+  async jobHealth(params: JobHealthParams): Promise<JobHealth> {
+    return this.run(() => {
+      const stuckRows = this.statement(SQL.JOB_STUCK).all({
+        stuckBefore: params.stuckBefore.getTime(),
+        limit: params.stuckLimit,
+      }) as StuckJobRow[];
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      const counts = this.statement(SQL.JOB_FINISHED_COUNTS).all({ since: params.finishedSince.getTime() }) as {
+        status: keyof typeof finished;
+        count: number;
+      }[];
+      for (const { status, count } of counts) finished[status] = count;
+      return {
+        stuck: stuckRows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: new Date(row.started_at),
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuckRows[0]?.total ?? 0,
+        finished,
+      };
+    });
+  }
+
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     // A wrapper per call, so the same function subscribed twice is also removed twice.
     const subscription = (notification: StoreNotification) => listener(notification);
@@ -450,6 +500,15 @@ export class SqliteStore implements Store {
       if (this.listeners.size === 0) this.fileWatcher?.stop();
     };
   }
+
+  /** whenSubscribed resolves at once: this store delivers to its subscribers in process. */
+  async whenSubscribed(): Promise<void> {}
+
+  /**
+   * eventPublish drops the batch: no other process can hear this store, and this process's
+   * own client hands its events to its watchers directly (see Store.eventPublish).
+   */
+  async eventPublish(_params: { events: EventRecord[] }): Promise<void> {}
 
   async scheduleInsert(params: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
     const { schedule } = params;
@@ -653,10 +712,14 @@ export class SqliteStore implements Store {
     for (const queue of new Set(queues)) this.publish({ type: 'jobs_available', queue });
   }
 
+  private recordedMigrations(): number[] {
+    return (this.statement(SQL.MIGRATIONS_RECORDED).all() as { version: number }[]).map((row) => row.version);
+  }
+
   /** applyMigrations runs every listed migration not yet recorded (see Store.migrate); the caller holds the write lock. */
   private applyMigrations(): MigrateResult {
     this.db.exec(SQL.MIGRATIONS_TABLE_CREATE);
-    const recorded = (this.statement(SQL.MIGRATIONS_RECORDED).all() as { version: number }[]).map((row) => row.version);
+    const recorded = this.recordedMigrations();
     const pending = pendingMigrations(SQLITE_MIGRATIONS, recorded);
     for (const migration of pending) {
       this.db.exec(migration.sql);

@@ -3,6 +3,7 @@ import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
 import { dependenciesSuite } from './dependencies.js';
 import { enqueueSuite } from './enqueue.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
@@ -34,5 +35,6 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('queries', () => queriesSuite(makeStore));
     describe('durable steps', () => stepsSuite(makeStore));
     describe('job dependencies', () => dependenciesSuite(makeStore));
+    describe('events', () => eventsSuite(makeStore));
   });
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask, Jobyard } from '../../../src/core/index.js';
-import { Scheduler } from '../../../src/scheduler/index.js';
+import { Scheduler, type SchedulerOptions } from '../../../src/scheduler/index.js';
 import { createApiToken, createServer, type ServerOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
 import type { Clock, Role } from '../../../src/types/index.js';
@@ -58,6 +58,8 @@ export interface ServiceHarness {
 export interface HarnessOptions {
   /** The client's clock (a FakeClock drives rate limits and audit times). @defaultValue the system clock */
   clock?: Clock;
+  /** Options of the (not started) scheduler. @defaultValue the scheduler's defaults */
+  scheduler?: SchedulerOptions;
 }
 
 /**
@@ -68,13 +70,13 @@ export interface HarnessOptions {
 export function useService(
   makeStore: MakeStore,
   options: Partial<Omit<ServerOptions, 'client'>> = {},
-  { clock }: HarnessOptions = {},
+  { clock, scheduler: schedulerOptions }: HarnessOptions = {},
 ): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
     const { store, cleanup } = await makeStore();
-    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, clock });
-    const scheduler = new Scheduler(client);
+    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, ...(clock ? { clock } : {}) });
+    const scheduler = new Scheduler(client, schedulerOptions);
     const app = createServer({ client, scheduler, logger: silentLogger, auth: { devToken: ADMIN_TOKEN }, ...options });
     await app.ready();
     current = { client, scheduler, app, cleanup };
