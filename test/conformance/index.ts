@@ -8,6 +8,7 @@ import { leasedInsertSuite } from './leased-insert.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
+import { queuePauseSuite } from './queue-pause.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
 
@@ -19,9 +20,10 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],
-  ['cancel and retry', cancelRetrySuite],
+  ['cancel, retry and delete', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['notify', notifySuite],
+  ['queue pause', queuePauseSuite],
   ['schedule', scheduleSuite],
   ['migrate and lifecycle', migrateSuite],
 ];

@@ -203,6 +203,14 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
     name: 'dedup_key_index',
     sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
   },
+  {
+    // One row per paused queue. The claim statement filters its queue list through it (an
+    // anti-join on a table of a few rows, next to nothing per claim); kept out of the jobs
+    // table so that pausing writes one row, not one per waiting job.
+    version: 7,
+    name: 'paused_queues',
+    sql: (schema) => `CREATE TABLE "${schema}".paused_queues (queue text PRIMARY KEY, paused_at timestamptz NOT NULL);`,
+  },
 ];
 
 /** LATEST_SCHEMA_VERSION is the version this code creates and expects. */

@@ -16,6 +16,7 @@ import type {
   JobSettleManyParams,
   JobSettleResult,
   MigrateResult,
+  QueuePause,
   QueueStatsRow,
   ScheduleFireParams,
   ScheduleFireResult,
@@ -24,7 +25,14 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import {
+  checkInsertLease,
+  dedupKeyHeldReason,
+  insertedStatus,
+  maxInstancesReason,
+  scheduledJob,
+  withoutLease,
+} from '../../store/index.js';
 import {
   FINAL_STATUSES,
   type Job,
@@ -144,6 +152,10 @@ function buildStatements(schema: string) {
     retry: sql.retryJob(schema),
     prune: sql.pruneJobs(schema),
     stats: sql.countJobsByQueueAndStatus(schema),
+    delete: sql.deleteFinishedJob(schema),
+    pause: sql.pauseQueue(schema),
+    resume: sql.resumeQueue(schema),
+    pauses: sql.selectQueuePauses(schema),
     scheduleInsert: sql.insertSchedule(schema),
     scheduleUpdate: sql.updateSchedule(schema),
     scheduleGet: sql.selectSchedule(schema),
@@ -260,7 +272,8 @@ export class PostgresStore implements Store {
         for (const entry of pending) {
           const leaseToken = leaseTokens.get(entry.job.id.toLowerCase());
           if (leaseToken !== undefined) {
-            const job = newJob(entry.job);
+            // A leased job inserted without its lease went to a paused queue.
+            const job = newJob(leaseToken === null ? withoutLease(entry.job) : entry.job);
             results[entry.index] = leaseToken === null ? { job, created: true } : { job, created: true, leaseToken };
             if (channel === null && job.status === 'available') committedQueues.add(job.queue);
           } else skipped.push(entry);
@@ -448,6 +461,31 @@ export class PostgresStore implements Store {
       }
       return deleted;
     });
+  }
+
+  jobDelete({ id }: { id: string }): Promise<{ job: Job; deleted: boolean } | null> {
+    return this.run(async () => {
+      if (!isUuid(id)) return null;
+      const row = (await execute<JobRow & { deleted: boolean }>(this.pool, this.statements.delete, [id])).rows[0];
+      return row ? { job: toJob(row), deleted: row.deleted } : null;
+    });
+  }
+
+  queuePause({ queue, now }: { queue: string; now: Date }): Promise<QueuePause> {
+    return this.run(async () =>
+      toQueuePause((await execute<QueuePauseRow>(this.pool, this.statements.pause, [queue, now])).rows[0] as QueuePauseRow),
+    );
+  }
+
+  queueResume({ queue }: { queue: string }): Promise<boolean> {
+    return this.run(async () => {
+      await this.listenerReady();
+      return ((await execute(this.pool, this.statements.resume, [queue, this.channel])).rowCount ?? 0) > 0;
+    });
+  }
+
+  queuePauses(): Promise<QueuePause[]> {
+    return this.run(async () => (await execute<QueuePauseRow>(this.pool, this.statements.pauses, [])).rows.map(toQueuePause));
   }
 
   queueStats(): Promise<QueueStatsRow[]> {
@@ -700,7 +738,7 @@ function insertColumns(jobs: JobInsert[]): unknown[][] {
     column((job) => job.queue),
     column((job) => job.task),
     column((job) => JSON.stringify(job.payload)),
-    column(insertedStatus),
+    column((job) => job.status),
     column((job) => job.priority),
     column((job) => job.runAt.toISOString()),
     column((job) => job.maxAttempts),
@@ -826,6 +864,16 @@ function toJob(row: JobRow): Job {
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
   };
+}
+
+/** QueuePauseRow is a paused_queues row. */
+interface QueuePauseRow {
+  queue: string;
+  paused_at: Date;
+}
+
+function toQueuePause(row: QueuePauseRow): QueuePause {
+  return { queue: row.queue, pausedAt: row.paused_at };
 }
 
 /** ScheduleRow is a schedules row as node-postgres parses it. */

@@ -155,6 +155,19 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX jobyard_jobs_dedup_key ON jobyard_jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'paused_queues',
+    sql: `
+      -- One row per paused queue. Claims read it inside their write transaction, so a pause
+      -- holds for every process from its commit; it stays tiny, so reading it costs a claim
+      -- next to nothing.
+      CREATE TABLE jobyard_paused_queues (
+        queue     TEXT    NOT NULL PRIMARY KEY,
+        paused_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */

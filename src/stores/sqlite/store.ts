@@ -21,6 +21,7 @@ import type {
   JobSettleManyParams,
   JobSettleResult,
   MigrateResult,
+  QueuePause,
   QueueStatsRow,
   ScheduleFireParams,
   ScheduleFireResult,
@@ -29,7 +30,14 @@ import type {
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
-import { checkInsertLease, dedupKeyHeldReason, insertedStatus, maxInstancesReason, scheduledJob } from '../../store/index.js';
+import {
+  checkInsertLease,
+  dedupKeyHeldReason,
+  insertedStatus,
+  maxInstancesReason,
+  scheduledJob,
+  withoutLease,
+} from '../../store/index.js';
 import type {
   Job,
   JobErrorRecord,
@@ -160,6 +168,12 @@ interface ClaimCandidate {
   concurrency_key: string | null;
 }
 
+/** QueuePauseRow is a row of jobyard_paused_queues. */
+interface QueuePauseRow {
+  queue: string;
+  paused_at: number;
+}
+
 /** SettledRow is what a settle statement returns when its lease fence held. */
 interface SettledRow {
   queue: string;
@@ -241,7 +255,7 @@ export class SqliteStore implements Store {
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
     this.migrateInTransaction = db.transaction(() => this.applyMigrations()).immediate;
-    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => jobs.map((job) => this.insertJob(job))).immediate;
+    this.insertInTransaction = db.transaction((jobs: JobInsert[]) => this.insertJobs(jobs)).immediate;
     this.claimInTransaction = db.transaction((params: JobClaimParams) => this.claimJobs(params)).immediate;
     this.settleInTransaction = db.transaction((settles: JobSettle[], now: number) => this.settleJobs(settles, now)).immediate;
     this.renewInTransaction = db.transaction((params: JobLeaseRenewParams) => this.renewLeases(params)).immediate;
@@ -369,8 +383,34 @@ export class SqliteStore implements Store {
     });
   }
 
+  async jobDelete(params: { id: string }): Promise<{ job: Job; deleted: boolean } | null> {
+    if (typeof params.id !== 'string') return null;
+    return this.run(() => {
+      const deleted = this.statement(SQL.JOB_DELETE_FINISHED).get({ id: params.id }) as JobRow | undefined;
+      if (deleted !== undefined) return { job: jobFromRow(deleted), deleted: true };
+      const row = this.statement(SQL.JOB_GET).get({ id: params.id }) as JobRow | undefined;
+      return row === undefined ? null : { job: jobFromRow(row), deleted: false };
+    });
+  }
+
   async queueStats(): Promise<QueueStatsRow[]> {
     return this.run(() => this.statement(SQL.QUEUE_STATS).all() as QueueStatsRow[]);
+  }
+
+  async queuePause(params: { queue: string; now: Date }): Promise<QueuePause> {
+    const row = this.run(() => this.statement(SQL.QUEUE_PAUSE).get({ queue: params.queue, pausedAt: params.now.getTime() }));
+    return queuePauseFromRow(row as QueuePauseRow);
+  }
+
+  async queueResume(params: { queue: string }): Promise<boolean> {
+    const resumed = this.run(() => this.statement(SQL.QUEUE_RESUME).run({ queue: params.queue }).changes > 0);
+    // Other processes hear of it through the file watch (any commit wakes them).
+    if (resumed) this.publishAvailable([params.queue]);
+    return resumed;
+  }
+
+  async queuePauses(): Promise<QueuePause[]> {
+    return this.run(() => (this.statement(SQL.QUEUE_PAUSES).all() as QueuePauseRow[]).map(queuePauseFromRow));
   }
 
   subscribe(listener: (notification: StoreNotification) => void): () => void {
@@ -481,6 +521,21 @@ export class SqliteStore implements Store {
     return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
   }
 
+  /**
+   * insertJobs inserts jobs in the caller's transaction. A leased job (local hand-off) of a
+   * paused queue is inserted without its lease: the hand-off is a claim, and a paused queue
+   * gives none.
+   */
+  private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
+    const paused = jobs.some((job) => job.lease !== undefined) ? this.pausedQueues() : null;
+    return jobs.map((job) => this.insertJob(job.lease !== undefined && paused?.has(job.queue) ? withoutLease(job) : job));
+  }
+
+  /** pausedQueues reads the names of the paused queues (a tiny table). */
+  private pausedQueues(): Set<string> {
+    return new Set((this.statement(SQL.QUEUE_PAUSES).all() as QueuePauseRow[]).map((row) => row.queue));
+  }
+
   private insertJob(job: JobInsert): JobInsertResult {
     const inserted = this.statement(SQL.JOB_INSERT).get({
       id: job.id,
@@ -520,7 +575,9 @@ export class SqliteStore implements Store {
   private claimJobs(params: JobClaimParams): ClaimedJob[] {
     const now = params.now.getTime();
     const lease = { now, workerId: params.workerId, leaseExpiresAt: now + params.leaseMs };
-    const queues = [...new Set(params.queues)];
+    // Read in the claim's write transaction: a pause committed before it is seen, and none can commit during it.
+    const paused = this.pausedQueues();
+    const queues = [...new Set(params.queues)].filter((queue) => !paused.has(queue));
     const claimed: ClaimedJob[] = [];
     while (claimed.length < params.limit) {
       const limit = params.limit - claimed.length;
@@ -802,6 +859,10 @@ function scheduleFromRow(row: ScheduleRow): Schedule {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+}
+
+function queuePauseFromRow(row: QueuePauseRow): QueuePause {
+  return { queue: row.queue, pausedAt: new Date(row.paused_at) };
 }
 
 function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
