@@ -7,6 +7,7 @@ import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
 import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
+import { queueAdminSuite } from './queue-admin.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
 import { workerSuite } from './worker.js';
@@ -30,5 +31,6 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('prefetch', () => prefetchSuite(makeStore));
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
+    describe('queue pause and job delete', () => queueAdminSuite(makeStore));
   });
 }
