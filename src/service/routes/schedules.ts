@@ -1,11 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ScheduleNotFoundError, ValidationError, type ValidationIssue } from '../../errors/index.js';
-import { describeTrigger, nextFireTime, resolveTrigger, type Scheduler } from '../../scheduler/index.js';
+import {
+  describeTrigger,
+  nextFireTime,
+  resolveTrigger,
+  type ScheduleDefinition,
+  type SchedulePatchInput,
+  type Scheduler,
+} from '../../scheduler/index.js';
 import type { Schedule, Trigger } from '../../types/index.js';
 import { access, type RouteAccess } from '../access.js';
 import { MAX_TIME, problemResponses } from '../schemas/common.js';
-import { jobBody } from '../schemas/job.js';
+import { jobBody, NoContent } from '../schemas/job.js';
 import {
+  CreateScheduleBody,
   fireBody,
   HistoryQuery,
   Preview,
@@ -16,6 +24,7 @@ import {
   ScheduleRun,
   ScheduleSchema,
   scheduleBody,
+  UpdateScheduleBody,
 } from '../schemas/schedule.js';
 
 /** scheduleRoute is the route options of a route that answers with one schedule. */
@@ -50,6 +59,70 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
       },
     },
     async () => ({ schedules: (await scheduler.listSchedules()).map(scheduleBody) }),
+  );
+
+  app.post(
+    '/api/schedules',
+    {
+      config: access('admin', 'schedules.create'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'createSchedule',
+        summary: 'Create a schedule of a registered task',
+        description:
+          "The payload is validated by the task's schema. 409 when the id is taken; a schedule declared in the server's " +
+          'code with the same id later replaces this definition when it differs (docs/scheduler.md).',
+        body: CreateScheduleBody,
+        response: { 201: ScheduleSchema, ...problemResponses(400, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { id, ...definition } = request.body;
+      // Job metadata arrives as unknown JSON values; the scheduler checks them like any definition's.
+      const schedule = await scheduler.createSchedule(id, definition as ScheduleDefinition);
+      return reply
+        .code(201)
+        .header('location', `${request.routeOptions.url}/${encodeURIComponent(id)}`)
+        .send(scheduleBody(schedule));
+    },
+  );
+
+  app.patch(
+    '/api/schedules/:id',
+    {
+      config: access('admin', 'schedules.update'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'updateSchedule',
+        summary: "Change a schedule's definition (any field but the task and the paused state)",
+        description:
+          'Fields left out keep their values; a changed trigger restarts from its first fire time after now. The change ' +
+          "lasts until the server's code declares a different definition for the id.",
+        params: ScheduleIdParams,
+        body: UpdateScheduleBody,
+        response: { 200: ScheduleSchema, ...problemResponses(400, 404, 413, 415, 422) },
+      },
+    },
+    async (request) => scheduleBody(await scheduler.updateSchedule(request.params.id, request.body as SchedulePatchInput)),
+  );
+
+  app.delete(
+    '/api/schedules/:id',
+    {
+      config: access('admin', 'schedules.delete'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'deleteSchedule',
+        summary: 'Delete a schedule and its history (its jobs stay)',
+        description: "A schedule declared in the server's code comes back at its next start.",
+        params: ScheduleIdParams,
+        response: { 204: NoContent, ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await scheduler.removeSchedule(request.params.id))) throw new ScheduleNotFoundError(request.params.id);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(

@@ -81,6 +81,7 @@ export function openApiSuite(makeStore: MakeStore): void {
           const types = Object.keys(response.content ?? {});
           const where = `${method.toUpperCase()} ${path} ${status}`;
           if (Number(status) >= 400 && !path.includes('/health')) assert.deepEqual(types, ['application/problem+json'], where);
+          else if (status === '204') assert.deepEqual(types, [], where);
           else assert.deepEqual(types, ['application/json'], where);
         }
       }
