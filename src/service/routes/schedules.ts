@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ScheduleNotFoundError, ValidationError, type ValidationIssue } from '../../errors/index.js';
 import {
   describeTrigger,
-  nextFireTime,
+  localTime,
+  nextFireTimes,
   resolveTrigger,
   type ScheduleDefinition,
   type SchedulePatchInput,
   type Scheduler,
 } from '../../scheduler/index.js';
-import type { Schedule, Trigger } from '../../types/index.js';
+import type { Schedule } from '../../types/index.js';
 import { access, type RouteAccess } from '../access.js';
 import { MAX_TIME, problemResponses } from '../schemas/common.js';
 import { jobBody, NoContent } from '../schemas/job.js';
@@ -209,46 +210,10 @@ export const previewRoute: FastifyPluginAsyncZod = async (app) => {
       return {
         trigger,
         description: describeTrigger(trigger),
-        fireTimes: fireTimes(trigger, from === undefined ? new Date() : new Date(from), count).map((at) => ({
-          at: at.toISOString(),
-          local: localTime(at, zone),
-        })),
+        fireTimes: nextFireTimes(trigger, from === undefined ? new Date() : new Date(from), count, new Date(MAX_TIME)).map(
+          (at) => ({ at: at.toISOString(), local: localTime(at, zone) }),
+        ),
       };
     },
   );
 };
-
-/** fireTimes lists up to `count` fire times of a trigger after `from`, before year 10000. */
-function fireTimes(trigger: Trigger, from: Date, count: number): Date[] {
-  const times: Date[] = [];
-  let after = from;
-  while (times.length < count) {
-    const next = nextFireTime(trigger, after);
-    if (next === null || next.getTime() >= MAX_TIME) break;
-    times.push(next);
-    after = next;
-  }
-  return times;
-}
-
-/** localTime writes an instant as local ISO 8601 time in `zone` with its UTC offset, e.g. `2026-03-08T03:30:00-04:00`. */
-function localTime(at: Date, zone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      timeZoneName: 'longOffset',
-    })
-      .formatToParts(at)
-      .map((part) => [part.type, part.value]),
-  );
-  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
-  const millis = at.getUTCMilliseconds() ? `.${String(at.getUTCMilliseconds()).padStart(3, '0')}` : '';
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${millis}${offset}`;
-}
