@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { JobyardConfig } from '../config/index.js';
+import { isJobyardError } from '../errors/index.js';
 import { UsageError } from './exit-codes.js';
 
 /** Config files `jobyard` looks for in the working directory when no `--config` is given, in this order. */
@@ -19,8 +20,17 @@ export async function loadConfig(
   const file = path === undefined ? DEFAULT_CONFIG_FILES.map((name) => resolve(cwd, name)).find(existsSync) : resolve(cwd, path);
   if (file === undefined) return { config: {}, file: null };
   if (!existsSync(file)) throw new UsageError(`Config file ${file} not found`);
-  const module = (await importModule(file)) as { default?: unknown };
-  const config = module.default;
+  let module: { default?: unknown };
+  try {
+    module = (await importModule(file)) as { default?: unknown };
+  } catch (error) {
+    // Jobyard's own errors (a store the config opens is unreachable) keep their meaning.
+    if (isJobyardError(error)) throw error;
+    throw new UsageError(`Config file ${file} could not be loaded: ${(error as Error).message}`);
+  }
+  // A .ts file outside an ESM package loads as CommonJS: its default export comes wrapped.
+  const exported = module.default as { __esModule?: boolean; default?: unknown } | undefined;
+  const config = exported?.__esModule === true ? exported.default : exported;
   if (typeof config !== 'object' || config === null) {
     throw new UsageError(`Config file ${file} has no default export of defineConfig({ ... })`);
   }
