@@ -16,7 +16,7 @@ it('streams the records of a job that another process runs (PostgreSQL LISTEN/NO
   const { store, schema, url, cleanup } = await freshPgStore();
   // This process only enqueues and serves: it has no worker, so the job can only run elsewhere.
   const client = new Jobyard({ store, tasks: [buildReport], logger: silentLogger });
-  const app = createServer({ client, logger: silentLogger });
+  const app = createServer({ client, logger: silentLogger, auth: { devToken: 'events-test-token' } });
   const worker = new ScriptProcess<{ type: string }>('event worker process', WORKER_SCRIPT, [
     '--database',
     url,
@@ -24,7 +24,9 @@ it('streams the records of a job that another process runs (PostgreSQL LISTEN/NO
     schema,
   ]);
   try {
-    const stream = await EventStreamReader.open(`${await app.listen({ port: 0, host: '127.0.0.1' })}/api/events?queue=reports`);
+    const stream = await EventStreamReader.open(`${await app.listen({ port: 0, host: '127.0.0.1' })}/api/events?queue=reports`, {
+      authorization: 'Bearer events-test-token',
+    });
     await worker.waitFor((message) => message.type === 'ready', 'ready');
     const { job } = await client.enqueue(buildReport, {});
     await stream.next((message) => message.event === 'job:completed', 'job:completed from the worker process', 15_000);

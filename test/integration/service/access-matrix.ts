@@ -40,7 +40,8 @@ export function accessMatrixSuite(makeStore: MakeStore): void {
           } else assert.equal(operation.security, undefined);
           return {
             method: method.toUpperCase() as Operation['method'],
-            path: path.replace(/\{\w+\}/g, PATH_PARAMETER),
+            // The event stream never ends; a bad filter makes it answer 400 once auth let it through.
+            path: path.endsWith('/api/events') ? `${path}?type=none` : path.replace(/\{\w+\}/g, PATH_PARAMETER),
             role: access.role,
             action: access.action,
             hasBody: operation.requestBody !== undefined,
