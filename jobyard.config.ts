@@ -4,6 +4,10 @@
  * or --database say otherwise. A few example tasks and schedules, so a newcomer sees jobs
  * flow, retry and report progress within seconds, and can steer them from Swagger UI at /docs.
  * An app's own config imports from 'jobyard' instead of './src/index.js'.
+ *
+ * Auth is on: JOBYARD_DEV_TOKEN is registered as an admin token; when it is unset (and
+ * NODE_ENV is not production) `serve` makes a random one for the run and prints it with a
+ * curl example. `npm start -- --no-auth` turns auth off.
  */
 import { z } from 'zod';
 import { defineConfig, defineTask } from './src/index.js';
@@ -55,6 +59,8 @@ export default defineConfig({
   },
   worker: { concurrency: 4 },
   graceMs: 5000,
+  // An option of the HTTP service: /metrics shows the process's CPU, memory and event loop too.
+  processMetrics: true,
   async setup({ client }) {
     const time = () => new Date().toISOString().slice(11, 23);
     const { events } = client;

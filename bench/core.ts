@@ -36,7 +36,7 @@ function scenarioContext(store: StoreName, serviceErrors: unknown[]): ScenarioCo
     withClient: async (work) => {
       const isolated = await openIsolatedStore(store, options);
       const timed = new TimedStore(isolated.store);
-      const client = new Jobyard({ store: timed.store, logger });
+      const client = new Jobyard({ store: timed.store, logger, publishEvents: options.publishEvents });
       client.events.on('error', ({ error }) => serviceErrors.push(error));
       try {
         return await work(client, timed);

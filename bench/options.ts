@@ -50,6 +50,8 @@ export interface BenchOptions {
   sizes: Sizes;
   settings: BenchSettings;
   pgUrl: string;
+  /** Clients publish their job events for other processes (JobyardOptions.publishEvents). */
+  publishEvents: boolean;
   /** Where the results go, or null to skip writing them. */
   resultsPath: string | null;
 }
@@ -94,6 +96,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --prefetch N                worker prefetch (jobs claimed ahead of free slots) default: 0 (the worker's default)
   --sqlite-sync FULL|NORMAL   SQLite synchronous pragma                         default: FULL (the store's default)
   --timeout S                 time limit of each scenario, in seconds          default: 600 (quick: 120)
+  --publish-events            clients publish their job events (publishEvents)  default: off (the client's default)
   --pg URL                    PostgreSQL URL (env JOBYARD_BENCH_PG, JOBYARD_TEST_PG)
   --write / --no-write        write bench/RESULTS.md (default: only for a full run of everything)
   --out FILE                  write the results to FILE instead`;
@@ -113,6 +116,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       prefetch: { type: 'string' },
       timeout: { type: 'string' },
       pg: { type: 'string' },
+      'publish-events': { type: 'boolean' },
       write: { type: 'boolean' },
       'no-write': { type: 'boolean' },
       out: { type: 'string' },
@@ -152,6 +156,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       historySetupBudgetMs: quick ? { sqlite: 60_000, postgres: 60_000 } : { sqlite: 300_000, postgres: 1_200_000 },
     },
     pgUrl: values.pg ?? process.env.JOBYARD_BENCH_PG ?? process.env.JOBYARD_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
+    publishEvents: values['publish-events'] ?? false,
     resultsPath: write ? (values.out ?? new URL('./RESULTS.md', import.meta.url).pathname) : null,
   };
 }

@@ -1,8 +1,18 @@
 /**
  * What `jobyard serve` and `jobyard worker` print once they run: what runs, on which store,
- * and where the API and its docs are. One place, so that additions (a dev token, say) land
- * here once.
+ * where the API, its live events, docs and metrics are, and how to authenticate. One place,
+ * so that additions land here once.
  */
+
+/** BannerAuth says how the API authenticates callers, for the banner. */
+export interface BannerAuth {
+  /** False with `--no-auth` or the config's `auth: false`: every caller is an admin. */
+  enabled: boolean;
+  /** The admin dev token in use, or null. */
+  devToken: string | null;
+  /** Where the dev token came from: JOBYARD_DEV_TOKEN, the config, or made for this run. */
+  devTokenFrom: 'env' | 'config' | 'generated' | null;
+}
 
 /** ServiceStarted describes a started `serve` or `worker`. */
 export interface ServiceStarted {
@@ -13,7 +23,15 @@ export interface ServiceStarted {
   scheduler: boolean;
   /** Base URL of the HTTP API, or null when it is off. */
   address: string | null;
+  /** How the API authenticates, or null when it is off. */
+  auth: BannerAuth | null;
 }
+
+const DEV_TOKEN_ORIGINS = {
+  env: 'JOBYARD_DEV_TOKEN',
+  config: 'the config',
+  generated: 'made for this run; set JOBYARD_DEV_TOKEN to choose it',
+} as const;
 
 /** bannerLines are the lines printed for people. */
 export function bannerLines(started: ServiceStarted): string[] {
@@ -22,8 +40,22 @@ export function bannerLines(started: ServiceStarted): string[] {
     ...(started.scheduler ? ['scheduler'] : []),
   ];
   const lines = [`jobyard: ${parts.length > 0 ? parts.join(' and ') : 'no worker, no scheduler'} on ${started.where}`];
-  if (started.address !== null) {
-    lines.push(`API ${started.address}/api/jobs, Swagger UI ${started.address}/docs, OpenAPI ${started.address}/openapi.json`);
+  const { address, auth } = started;
+  if (address !== null) {
+    lines.push(
+      `API ${address}/api/jobs, live events ${address}/api/events, Swagger UI ${address}/docs,`,
+      `  metrics ${address}/metrics, OpenAPI ${address}/openapi.json`,
+    );
+  }
+  if (address !== null && auth !== null) {
+    if (!auth.enabled) lines.push('auth is OFF: every caller is an admin');
+    else if (auth.devToken !== null && auth.devTokenFrom !== null) {
+      lines.push(
+        `admin dev token (${DEV_TOKEN_ORIGINS[auth.devTokenFrom]}): ${auth.devToken}`,
+        `  curl -H "Authorization: Bearer ${auth.devToken}" ${address}/api/jobs`,
+        '  in Swagger UI: Authorize, then paste the token',
+      );
+    } else lines.push('no dev token: send an API key (jobyard token create) as Authorization: Bearer <key>');
   }
   lines.push('Ctrl+C to stop (running jobs get their grace period)');
   return lines;

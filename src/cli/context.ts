@@ -98,13 +98,29 @@ export function cliLogger(): Logger {
   return pino({ name: 'jobyard', level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }
 
-/** openClient loads the config and builds a client with its tasks on the chosen store. */
-export async function openClient(options: GlobalOptions): Promise<OpenedClient> {
+/**
+ * openClient loads the config and builds a client with its tasks on the chosen store.
+ * `publishEvents` (what `serve` and `worker` ask for) is a default the config's `client` may
+ * override: with it, the event streams of other processes on the same PostgreSQL database
+ * see this one's jobs.
+ */
+export async function openClient(options: GlobalOptions, { publishEvents = false } = {}): Promise<OpenedClient> {
   const { config } = await loadConfig(options.config);
   const chosen = chooseStore(config, options.database);
   const store = await openStore(chosen);
-  const client = new Jobyard({ logger: cliLogger(), ...config.client, store, tasks: config.tasks ?? [] });
+  const client = new Jobyard({ logger: cliLogger(), publishEvents, ...config.client, store, tasks: config.tasks ?? [] });
   return { client, config, where: describeStore(chosen) };
+}
+
+/** withStore runs `work` with the configured store (no client: the API key commands need none) and closes it afterwards. */
+export async function withStore<T>(options: GlobalOptions, work: (store: Store) => Promise<T>): Promise<T> {
+  const { config } = await loadConfig(options.config);
+  const store = await openStore(chooseStore(config, options.database));
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** withClient runs `work` with a client on the configured store and closes it afterwards. */

@@ -4,6 +4,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerQueues } from './commands/queues.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerServe } from './commands/serve.js';
+import { registerTokens } from './commands/tokens.js';
 import { chooseStore, describeStore, type GlobalOptions, openStore } from './context.js';
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
@@ -47,7 +48,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerSchedules(program);
   registerQueues(program);
-  // `token create|ls|revoke` (API keys, issue 10) register here once the token functions land.
+  registerTokens(program);
   return program;
 }
 

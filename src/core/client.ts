@@ -1,20 +1,41 @@
 import { type Logger, pino } from 'pino';
 import { uuidv7 } from 'uuidv7';
-import { ClientClosedError, InvalidStateError, JobNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
-import type { JobInsert, JobInsertResult, Store } from '../store/index.js';
+import {
+  ClientClosedError,
+  InvalidStateError,
+  JobNotFoundError,
+  UnknownTaskError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors/index.js';
+import { type JobInsert, type JobInsertResult, PARENTS_PENDING_RUN_AT, type Store } from '../store/index.js';
 import {
   type Clock,
+  type EventRecord,
   FINAL_STATUSES,
   JOB_STATUSES,
   type Job,
   type JobStatus,
+  type JsonValue,
+  type ParentFailurePolicy,
   type PriorityName,
   systemClock,
 } from '../types/index.js';
 import { Batcher } from './batcher.js';
+import { EventPublisher } from './event-publisher.js';
+import { onEventRecords } from './event-records.js';
 import { type JobyardEvents, TypedEmitter } from './events.js';
 import { Rescuer, type RescuerOptions } from './rescuer.js';
 import type { AnyTask, FromPayload, InputOf, JobOf, PayloadOf, TaskDefinition } from './task.js';
+import {
+  activeTraceContext,
+  recordError,
+  setEnqueuedJob,
+  startEnqueueSpan,
+  TRACE_CONTEXT_METADATA_KEY,
+  type TraceContext,
+  traceContextOf,
+} from './tracing.js';
 import { assertJobId, LIMITS, OptionChecker, toJson, validateWithSchema } from './validation.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -30,6 +51,17 @@ export interface JobyardOptions {
   logger?: Logger;
   /** Settings of the lease rescuer that `start()` runs. */
   rescuer?: RescuerOptions;
+  /**
+   * Publish this client's job and schedule events through the store, so that `watchEvents`
+   * (and so `GET /api/events`) in other processes sees them. Only stores with
+   * `crossProcessNotify` (PostgreSQL) carry them; on others the option does nothing. Turn it
+   * on in every process whose events a service should stream (`jobyard serve` and
+   * `jobyard worker` do); it costs one NOTIFY per interval while events happen.
+   * @defaultValue false
+   */
+  publishEvents?: boolean;
+  /** How long published events gather into one batch (one NOTIFY), in ms, 1..10000. @defaultValue 25 */
+  publishEventsIntervalMs?: number;
 }
 
 /** EnqueueOptions override a task's defaults for one job. */
@@ -52,6 +84,15 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** @defaultValue the task's, else none */
   timeoutMs?: number;
+  /**
+   * Parent job ids: the job waits (`scheduled`, its runAt PARENTS_PENDING_RUN_AT) until all
+   * of them completed, then runs at once; it cannot also have `runAt` or `delayMs`. Unknown
+   * ids are refused (ValidationError), and so is a parent that already failed or was
+   * cancelled when the job would be cancelled for it (InvalidStateError). @defaultValue none
+   */
+  dependsOn?: string[];
+  /** What a parent that fails for good or is cancelled does to the job: `'cancel'` it (recording why) or let it `'run'`. @defaultValue `'cancel'` */
+  onParentFailure?: ParentFailurePolicy;
   /** JSON object stored with the job and filterable (e.g. `{ user_id, project_id }`). @defaultValue {} */
   metadata?: Record<string, unknown>;
   /** Labels to filter jobs by. @defaultValue [] */
@@ -61,6 +102,14 @@ export interface EnqueueOptions {
    * BEGIN): the job commits or rolls back with the caller's rows. @defaultValue none
    */
   transaction?: unknown;
+}
+
+/** FlowJob is one job of `enqueueFlow`: `key` names it within the flow, and `options.dependsOn` may name other keys. */
+export interface FlowJob {
+  key: string;
+  task: AnyTask | string;
+  payload?: unknown;
+  options?: Omit<EnqueueOptions, 'transaction'>;
 }
 
 /** EnqueueResult is the job and whether it is new (false: a live job with the dedup key already existed). */
@@ -124,18 +173,31 @@ export class Jobyard {
   /** In-process job events; see JobyardEvents. */
   readonly events = new TypedEmitter<JobyardEvents>();
   private readonly tasks = new Map<string, AnyTask>();
-  private readonly workers = new Set<Worker>();
+  private readonly runningWorkers = new Set<Worker>();
   private readonly rescuer: Rescuer;
   private readonly insertBatcher: Batcher<JobInsert, JobInsertResult>;
+  /** Sends this client's event records to other processes; null unless publishEvents is on and the store carries them. */
+  private readonly eventPublisher: EventPublisher | null = null;
   private closed = false;
 
   constructor(options: JobyardOptions) {
+    const checker = new OptionChecker();
+    if (options.publishEvents !== undefined && typeof options.publishEvents !== 'boolean') {
+      checker.problem('publishEvents', 'expected a boolean');
+    }
+    const publishIntervalMs = checker.integer('publishEventsIntervalMs', options.publishEventsIntervalMs, 1, 10_000) ?? 25;
+    checker.throwIfAny('Invalid client options');
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ name: 'jobyard', level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' });
     for (const task of options.tasks ?? []) this.register(task);
     this.rescuer = new Rescuer(this.store, this.clock, this.events, this.logger, options.rescuer);
     this.insertBatcher = new Batcher((jobs) => this.store.jobInsertMany({ jobs }), INSERT_BATCH);
+    if (options.publishEvents && this.store.capabilities.crossProcessNotify) {
+      this.eventPublisher = new EventPublisher(this.store, publishIntervalMs, this.logger, (listener) =>
+        onEventRecords(this.events, this.clock, listener),
+      );
+    }
   }
 
   /** register adds a task so it can be enqueued by name and run by this client's workers. */
@@ -181,13 +243,25 @@ export class Jobyard {
   async enqueue(task: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
   async enqueue(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     this.assertOpen();
-    const insert = await this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
-    const result =
-      options.transaction === undefined
-        ? await this.insertHandingOff(insert)
-        : ((await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult);
-    this.afterInsert([result]);
-    return result;
+    const definition = this.resolveTask(task);
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const insert = await this.prepareInsert(definition, payload, options, 'payload', traceContextOf(span));
+      let result: JobInsertResult;
+      // insertHandingOff announces the job itself, before a worker of this process starts it.
+      if (options.transaction === undefined) result = await this.insertHandingOff(insert);
+      else {
+        result = (await this.store.jobInsertMany({ jobs: [insert], transaction: options.transaction }))[0] as JobInsertResult;
+        this.afterInsert([result]);
+      }
+      setEnqueuedJob(span, result.job, result.created);
+      return result;
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -197,11 +271,17 @@ export class Jobyard {
    */
   private async insertHandingOff(insert: JobInsert): Promise<JobInsertResult> {
     const handOff = insert.status === 'available' && insert.concurrencyKey === null ? this.reserveIdleWorker(insert.queue) : null;
-    if (!handOff) return this.insertBatcher.add(insert);
+    if (!handOff) {
+      const result = await this.insertBatcher.add(insert);
+      this.afterInsert([result]);
+      return result;
+    }
     const { worker, lease } = handOff;
     let result: JobInsertResult | undefined;
     try {
       result = await this.insertBatcher.add({ ...insert, lease });
+      // Before adopt(): the job's `job:started` must not come before its `job:enqueued`.
+      this.afterInsert([result]);
       return result;
     } finally {
       worker.adopt(result?.leaseToken === undefined ? null : { job: result.job, leaseToken: result.leaseToken });
@@ -220,22 +300,81 @@ export class Jobyard {
     this.assertOpen();
     if (!Array.isArray(payloads)) throw new ValidationError('payloads must be an array');
     const definition = this.resolveTask(task);
+    // One span for the batch: every job carries its context.
+    const span = startEnqueueSpan(definition.name);
+    try {
+      const traceContext = traceContextOf(span);
+      const inserts: JobInsert[] = [];
+      const issues = [];
+      for (const [index, payload] of payloads.entries()) {
+        try {
+          inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`, traceContext));
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          issues.push(...error.issues);
+          if (issues.length >= 100) break;
+        }
+      }
+      if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
+      if (span.isRecording()) span.setAttribute('messaging.batch.message_count', inserts.length);
+      if (inserts.length === 0) return [];
+      const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
+      this.afterInsert(results);
+      return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * enqueueFlow stores a graph of jobs in one transaction: all or none. Each job has a
+   * `key` of its own within the flow; its `options.dependsOn` may name keys of the flow and
+   * ids of stored jobs. A cycle, an unknown key or an invalid job raises one
+   * ValidationError and nothing is inserted. Resolves with each key's result.
+   */
+  async enqueueFlow(jobs: FlowJob[], options: { transaction?: unknown } = {}): Promise<Record<string, EnqueueResult>> {
+    this.assertOpen();
+    if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > INSERT_BATCH) {
+      throw new ValidationError('Invalid flow', [{ path: 'jobs', message: `expected an array of 1 to ${INSERT_BATCH} jobs` }]);
+    }
+    const ids = new Map<string, string>();
+    for (const [index, job] of jobs.entries()) {
+      const key = (job as Partial<FlowJob> | null)?.key;
+      if (typeof key !== 'string' || key.length === 0 || key.length > LIMITS.keyLength || ids.has(key)) {
+        throw new ValidationError('Invalid flow', [{ path: `jobs.${index}.key`, message: 'expected a unique non-empty string' }]);
+      }
+      ids.set(key, uuidv7());
+    }
+    assertAcyclic(jobs, ids);
     const inserts: JobInsert[] = [];
-    const issues = [];
-    for (const [index, payload] of payloads.entries()) {
+    const issues: ValidationIssue[] = [];
+    // The flow's jobs join the trace of the caller's span, when one records.
+    const traceContext = activeTraceContext();
+    for (const [index, job] of jobs.entries()) {
+      const dependsOn = job.options?.dependsOn?.map((parent) => ids.get(parent) ?? parent);
       try {
-        inserts.push(await this.prepareInsert(definition, payload, options, `payloads.${index}`));
+        const task = this.resolveTask(job.task);
+        const jobOptions = { ...job.options, ...(dependsOn ? { dependsOn } : {}) };
+        inserts.push(
+          await this.prepareInsert(task, job.payload, jobOptions, `jobs.${index}.payload`, traceContext, ids.get(job.key)),
+        );
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
-        issues.push(...error.issues);
-        if (issues.length >= 100) break;
+        issues.push(
+          ...error.issues.map((issue) => ({
+            ...issue,
+            path: issue.path.startsWith('jobs.') ? issue.path : `jobs.${index}.${issue.path}`,
+          })),
+        );
       }
     }
-    if (issues.length > 0) throw new ValidationError('Invalid jobs, none enqueued', issues);
-    if (inserts.length === 0) return [];
+    if (issues.length > 0) throw new ValidationError('Invalid flow, nothing enqueued', issues);
     const results = await this.store.jobInsertMany({ jobs: inserts, transaction: options.transaction });
     this.afterInsert(results);
-    return results as EnqueueResult<PayloadOf<Task>, Awaited<ReturnType<Task['handler']>>>[];
+    return Object.fromEntries(jobs.map((job, index) => [job.key, results[index] as EnqueueResult]));
   }
 
   /** getJob returns a job by id, or null when there is none. Throws ValidationError for a malformed id. */
@@ -297,7 +436,7 @@ export class Jobyard {
     if (outcome.outcome === 'final') {
       throw new InvalidStateError(`Job ${id} is ${outcome.job.status} and cannot be cancelled`, outcome.job.status);
     }
-    for (const worker of this.workers) worker.abortIfRunning(id);
+    for (const worker of this.runningWorkers) worker.abortIfRunning(id);
     if (outcome.outcome === 'cancelled') this.events.emit('job:cancelled', { job: outcome.job });
     return outcome.job;
   }
@@ -336,6 +475,37 @@ export class Jobyard {
       );
     }
     return outcome.job;
+  }
+
+  /**
+   * watchEvents calls `listener` with a record of every job and schedule state change of
+   * this client and, through the store, of the clients of other processes that publish
+   * theirs (`publishEvents`, PostgreSQL only). Best effort and at most once: records of other
+   * processes are lost while the store's listener is disconnected, and their order relative
+   * to this process's own records is the order they arrive in. Resolves, once records
+   * published from then on reach the listener, with a function that stops the watch.
+   */
+  async watchEvents(listener: (record: EventRecord) => void): Promise<() => void> {
+    this.assertOpen();
+    const stopLocal = onEventRecords(this.events, this.clock, listener);
+    const stopRemote = this.store.subscribe(
+      (notification) => {
+        if (notification.type !== 'events') return;
+        for (const record of notification.events) listener(record);
+      },
+      { events: true },
+    );
+    const stop = () => {
+      stopLocal();
+      stopRemote();
+    };
+    try {
+      await this.store.whenSubscribed();
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
   }
 
   /**
@@ -398,6 +568,11 @@ export class Jobyard {
     return this.store.jobPrune({ olderThan: olderThan as Date, statuses });
   }
 
+  /** workers lists the workers this client started and has not stopped (`stop()` ends them all). */
+  get workers(): readonly Worker[] {
+    return [...this.runningWorkers];
+  }
+
   /**
    * start runs a worker for the given queues in this process (and the lease rescuer, once
    * per client) and returns it. Call it several times for several queue sets.
@@ -405,7 +580,7 @@ export class Jobyard {
   async start(options: WorkerOptions = {}): Promise<Worker> {
     this.assertOpen();
     const worker = new Worker(this, this.store, options);
-    this.workers.add(worker);
+    this.runningWorkers.add(worker);
     await worker.start();
     this.rescuer.start();
     return worker;
@@ -416,8 +591,8 @@ export class Jobyard {
    * and hands them back to the queue without spending their attempt.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
-    await Promise.all([...this.workers].map((worker) => worker.stop(options)));
-    this.workers.clear();
+    await Promise.all([...this.runningWorkers].map((worker) => worker.stop(options)));
+    this.runningWorkers.clear();
     await this.rescuer.stop();
   }
 
@@ -427,6 +602,7 @@ export class Jobyard {
     this.closed = true;
     await this.stop(options);
     await this.insertBatcher.idle();
+    await this.eventPublisher?.stop();
     await this.store.close();
   }
 
@@ -436,11 +612,12 @@ export class Jobyard {
    */
   buildJobInsert(task: AnyTask | string, payload: unknown, options: EnqueueOptions = {}): Promise<JobInsert> {
     this.assertOpen();
-    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload');
+    // A run started from a traced request (run now) carries that request's trace.
+    return this.prepareInsert(this.resolveTask(task), payload, options, 'payload', activeTraceContext());
   }
 
   private reserveIdleWorker(queue: string): { worker: Worker; lease: NonNullable<JobInsert['lease']> } | null {
-    for (const worker of this.workers) {
+    for (const worker of this.runningWorkers) {
       const lease = worker.reserveSlot(queue);
       if (lease) return { worker, lease };
     }
@@ -449,7 +626,7 @@ export class Jobyard {
 
   /** @internal wakeWorkers tells this process's idle workers of new jobs in `queue`. */
   wakeWorkers(queue: string): void {
-    for (const worker of this.workers) worker.wake(queue);
+    for (const worker of this.runningWorkers) worker.wake(queue);
   }
 
   // Workers learn of new jobs from the store's notifications (Store.subscribe), which every
@@ -467,7 +644,14 @@ export class Jobyard {
     return task;
   }
 
-  private async prepareInsert(task: AnyTask, payload: unknown, options: EnqueueOptions, path: string): Promise<JobInsert> {
+  private async prepareInsert(
+    task: AnyTask,
+    payload: unknown,
+    options: EnqueueOptions,
+    path: string,
+    traceContext: TraceContext | null,
+    id: string = uuidv7(),
+  ): Promise<JobInsert> {
     const checker = new OptionChecker();
     let value: unknown = payload;
     if (task.schema) {
@@ -478,10 +662,18 @@ export class Jobyard {
     const json = toJson(value, path, checker.issues);
     const now = this.clock.now();
     const delayMs = checker.integer('delayMs', options.delayMs, 0, LIMITS.delayMs) ?? 0;
-    const runAt = checker.date('runAt', options.runAt) ?? new Date(now.getTime() + delayMs);
+    const dependsOn = checker.parents('dependsOn', options.dependsOn) ?? [];
+    if (dependsOn.length > 0 && (options.runAt !== undefined || options.delayMs !== undefined)) {
+      checker.problem('dependsOn', 'a job with parents runs when they complete: it cannot also have runAt or delayMs');
+    }
+    if (options.onParentFailure !== undefined && !['cancel', 'run'].includes(options.onParentFailure)) {
+      checker.problem('onParentFailure', `expected 'cancel' or 'run', got ${JSON.stringify(options.onParentFailure)}`);
+    }
+    const runAt =
+      dependsOn.length > 0 ? PARENTS_PENDING_RUN_AT : (checker.date('runAt', options.runAt) ?? new Date(now.getTime() + delayMs));
     const priority = checker.priority('priority', options.priority ?? task.priority ?? 0) ?? 0;
     const insert: JobInsert = {
-      id: uuidv7(),
+      id,
       queue: checker.name('queue', options.queue ?? task.queue ?? 'default') ?? 'default',
       task: task.name,
       payload: json,
@@ -496,8 +688,9 @@ export class Jobyard {
       concurrencyLimit:
         checker.integer('concurrencyLimit', options.concurrencyLimit ?? task.concurrencyLimit, 1, LIMITS.maxAttempts) ?? 1,
       tags: checker.tags('tags', options.tags) ?? [],
-      metadata: checker.metadata('metadata', options.metadata) ?? {},
+      metadata: withTraceContext(checker.metadata('metadata', options.metadata) ?? {}, traceContext),
       timeoutMs: checker.integer('timeoutMs', options.timeoutMs ?? task.timeoutMs, 1, LIMITS.timeoutMs) ?? null,
+      ...(dependsOn.length > 0 ? { dependsOn, onParentFailure: options.onParentFailure ?? 'cancel' } : {}),
     };
     checker.throwIfAny(`Invalid job for task "${task.name}"`);
     return insert;
@@ -513,6 +706,32 @@ export class Jobyard {
   private assertOpen(): void {
     if (this.closed) throw new ClientClosedError();
   }
+}
+
+/** withTraceContext stores the enqueuing span's trace context in a job's metadata, when there is one. */
+function withTraceContext(metadata: Record<string, JsonValue>, traceContext: TraceContext | null): Record<string, JsonValue> {
+  if (traceContext === null) return metadata;
+  return { ...metadata, [TRACE_CONTEXT_METADATA_KEY]: { ...traceContext } };
+}
+
+/** assertAcyclic throws a ValidationError naming a cycle when the flow's jobs depend on each other in a circle. */
+function assertAcyclic(jobs: FlowJob[], ids: ReadonlyMap<string, string>): void {
+  const parents = new Map(jobs.map((job) => [job.key, (job.options?.dependsOn ?? []).filter((parent) => ids.has(parent))]));
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (key: string): void => {
+    if (done.has(key)) return;
+    const seen = path.indexOf(key);
+    if (seen !== -1) {
+      const cycle = [...path.slice(seen), key].join(' -> ');
+      throw new ValidationError('Invalid flow, nothing enqueued', [{ path: 'jobs', message: `dependency cycle: ${cycle}` }]);
+    }
+    path.push(key);
+    for (const parent of parents.get(key) ?? []) visit(parent);
+    path.pop();
+    done.add(key);
+  };
+  for (const job of jobs) visit(job.key);
 }
 
 function fromPayload<Payload>(option: FromPayload<Payload, string> | undefined, payload: Payload): string | undefined {

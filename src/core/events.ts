@@ -12,9 +12,10 @@ export interface JobyardEvents {
   'job:started': { job: Job };
   'job:progress': { job: Job; progress: number; message: string | null };
   'job:completed': { job: Job; result: unknown; durationMs: number };
-  /** An attempt failed and the job will run again at `runAt`. */
-  'job:retrying': { job: Job; error: JobErrorRecord; runAt: Date };
-  'job:failed': { job: Job; error: JobErrorRecord };
+  /** An attempt failed and the job will run again at `runAt`; `durationMs` is how long the attempt ran. */
+  'job:retrying': { job: Job; error: JobErrorRecord; runAt: Date; durationMs: number };
+  /** The job failed for good; `durationMs` is how long its last attempt ran. */
+  'job:failed': { job: Job; error: JobErrorRecord; durationMs: number };
   'job:cancelled': { job: Job };
   /** A job was handed back without spending its attempt (shutdown, snooze). */
   'job:released': { job: Job; runAt: Date };
@@ -52,6 +53,11 @@ export class TypedEmitter<Events extends { [Name in keyof Events]: unknown }> {
   once<Name extends keyof Events & string>(name: Name, listener: (event: Events[Name]) => void): () => void {
     this.emitter.once(name, listener);
     return () => this.emitter.off(name, listener);
+  }
+
+  /** listenerCount tells how many listeners an event has (a way to check that subscribers clean up). */
+  listenerCount<Name extends keyof Events & string>(name: Name): number {
+    return this.emitter.listenerCount(name);
   }
 
   /** emit calls every listener; a listener that throws cannot break the engine. */

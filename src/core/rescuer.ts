@@ -29,7 +29,7 @@ export class Rescuer {
     options: RescuerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.loop = new PeriodicLoop('rescuer', options.intervalMs ?? 5000, () => this.sweep(), events, logger);
+    this.loop = new PeriodicLoop('rescuer', options.intervalMs ?? 5000, () => this.sweep(), events, logger, clock);
   }
 
   start(): void {

@@ -33,6 +33,8 @@ export interface TaskOptions<Payload, Result, Input = Payload> {
   concurrencyLimit?: number;
   /** While a live job (not completed, failed or cancelled) has this key, enqueue returns it instead of a new one. @defaultValue none */
   dedupKey?: FromPayload<Payload, string>;
+  /** The names of the handler's durable steps in order, so that progress reads `step 2/4: analyze`. @defaultValue none: `step 2: analyze` */
+  steps?: readonly string[];
 }
 
 /** TaskDefinition is a named task with its handler and defaults; create one with `defineTask`. */

@@ -16,6 +16,7 @@ export const LIMITS = {
   tagLength: 200,
   timeoutMs: 2_147_483_647,
   delayMs: 100 * 365 * 24 * 3600 * 1000,
+  parents: 100,
 } as const;
 
 /** assertJobId throws a ValidationError unless `id` has the shape of a job id (a UUID). */
@@ -105,6 +106,23 @@ export class OptionChecker {
       return undefined;
     }
     return value;
+  }
+
+  /** parents reads a list of parent job ids (UUIDs, no repeats, at most LIMITS.parents), lower-cased. */
+  parents(path: string, value: unknown): string[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.length > LIMITS.parents) {
+      this.problem(path, `expected an array of at most ${LIMITS.parents} job ids, got ${describe(value)}`);
+      return undefined;
+    }
+    const ids: string[] = [];
+    for (const [index, id] of value.entries()) {
+      if (typeof id !== 'string' || !UUID_PATTERN.test(id))
+        this.problem(`${path}.${index}`, `expected a job id (UUID), got ${describe(id)}`);
+      else if (ids.includes(id.toLowerCase())) this.problem(`${path}.${index}`, `job ${id} is listed twice`);
+      else ids.push(id.toLowerCase());
+    }
+    return ids;
   }
 
   key(path: string, value: unknown): string | null | undefined {

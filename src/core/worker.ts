@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Span, SpanContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import {
   CancelledError,
@@ -15,7 +16,10 @@ import { DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
 import { Batcher } from './batcher.js';
 import type { Jobyard } from './client.js';
 import type { JobContext } from './job-context.js';
+import type { LoopLiveness } from './periodic-loop.js';
 import { ReconnectBackoff, sleep } from './sleep.js';
+import { StepRunner } from './steps.js';
+import { endExecutionSpan, recordClaim, runInSpan, startExecutionSpan, traceLogFields } from './tracing.js';
 import { LIMITS, OptionChecker, toJson } from './validation.js';
 
 /** WorkerOptions configure one worker: which queues it takes jobs from and how many at once. */
@@ -56,9 +60,14 @@ class HeldJob {
   private controller: AbortController | null = null;
   private rejectRun: ((reason: Error) => void) | null = null;
 
+  /** The span of the attempt while its handler runs (a no-op span without an SDK). */
+  span: Span | null = null;
+
   constructor(
     readonly job: Job,
     readonly leaseToken: string,
+    /** The `claim` span that took the job; null for a job handed off at enqueue. */
+    readonly claimSpan: SpanContext | null,
   ) {}
 
   get signal(): AbortSignal {
@@ -126,6 +135,7 @@ export class Worker {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
+  private lastProgressAt: Date | null = null;
 
   constructor(
     private readonly client: Jobyard,
@@ -154,18 +164,34 @@ export class Worker {
     return this.running.size;
   }
 
+  /**
+   * liveness says whether the claim loop runs and when it last made progress: a claim that
+   * answered, or a round that found every slot busy. A healthy loop goes round at least every
+   * pollIntervalMs; a loop stuck in a claim that never answers stops advancing it.
+   */
+  get liveness(): LoopLiveness {
+    return {
+      running: this.claimLoop !== null && !this.stopController.signal.aborted,
+      lastProgressAt: this.lastProgressAt,
+      intervalMs: this.pollIntervalMs,
+    };
+  }
+
   /** start begins claiming jobs. */
   async start(): Promise<void> {
     if (this.claimLoop) return;
+    this.lastProgressAt = this.client.clock.now();
     this.unsubscribe = this.store.subscribe((notification) => {
       if (notification.type === 'jobs_available') this.wake(notification.queue);
-      else this.abortIfRunning(notification.jobId);
+      else if (notification.type === 'cancel') this.abortIfRunning(notification.jobId);
     });
     this.timers.push(
       setInterval(() => this.wake('*'), this.pollIntervalMs),
       setInterval(() => void this.renewLeases(), this.heartbeatIntervalMs),
     );
-    this.claimLoop = this.runClaimLoop();
+    // Claim only once notifications reach this worker: a job claimed before the store's
+    // LISTEN is active would miss a cancel sent from another process.
+    this.claimLoop = this.store.whenSubscribed().then(() => this.runClaimLoop());
   }
 
   /**
@@ -206,7 +232,7 @@ export class Worker {
    */
   adopt(claimed: ClaimedJob | null): void {
     this.reserved -= 1;
-    if (claimed) this.hold([claimed]);
+    if (claimed) this.hold([claimed], null);
     this.notifyLoop();
   }
 
@@ -227,6 +253,7 @@ export class Worker {
     const signal = this.stopController.signal;
     while (!signal.aborted) {
       const limit = this.claimLimit();
+      if (limit <= 0) this.lastProgressAt = this.client.clock.now();
       if (limit <= 0 || !this.mayHaveJobs) {
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
@@ -237,6 +264,7 @@ export class Worker {
       }
       this.mayHaveJobs = false;
       let claimed: ClaimedJob[];
+      const claimStartedAt = new Date();
       try {
         claimed = await this.store.jobClaim({
           queues: [...this.queues],
@@ -245,15 +273,18 @@ export class Worker {
           leaseMs: this.leaseMs,
           now: this.client.clock.now(),
         });
+        this.lastProgressAt = this.client.clock.now();
         backoff.reset();
       } catch (error) {
+        recordClaim(claimStartedAt, { queues: this.queues, workerId: this.id, count: 0 }, error);
         this.mayHaveJobs = true;
         this.reportError(error, 'claim failed, retrying');
         await sleep(backoff.nextDelayMs(), signal);
         continue;
       }
       if (claimed.length === limit) this.mayHaveJobs = true;
-      this.hold(claimed);
+      const count = claimed.length;
+      this.hold(claimed, count === 0 ? null : recordClaim(claimStartedAt, { queues: this.queues, workerId: this.id, count }));
     }
     this.startBuffered();
   }
@@ -273,9 +304,9 @@ export class Worker {
   }
 
   /** hold buffers jobs now leased to this worker and starts as many as slots allow. */
-  private hold(claimed: ClaimedJob[]): void {
+  private hold(claimed: ClaimedJob[], claimSpan: SpanContext | null): void {
     for (const { job, leaseToken } of claimed) {
-      const entry = new HeldJob(job, leaseToken);
+      const entry = new HeldJob(job, leaseToken, claimSpan);
       this.running.set(job.id, entry);
       this.buffered.push(entry);
     }
@@ -319,23 +350,29 @@ export class Worker {
       outcome = this.outcomeOfError(job, entry.abortReason);
     } else {
       this.client.events.emit('job:started', { job });
+      const span = startExecutionSpan(job, entry.claimSpan);
+      entry.span = span;
       const timer =
         job.timeoutMs === null
           ? undefined
           : setTimeout(() => entry.abort(new TimeoutError(job.timeoutMs as number)), job.timeoutMs);
+      let failure: unknown;
       try {
         const task = this.client.task(job.task);
-        const handling = Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry)));
+        const handling = runInSpan(span, () => Promise.resolve().then(() => task.handler(job.payload, this.contextFor(entry))));
         const result = await entry.run(handling);
         const issues: ValidationIssue[] = [];
         const json = toJson(result, 'result', issues);
         if (issues.length > 0) throw new ValidationError('Handler result cannot be stored', issues);
         outcome = { kind: 'completed', result: json };
       } catch (thrown) {
-        outcome = this.outcomeOfError(job, entry.abortReason ?? thrown);
+        failure = entry.abortReason ?? thrown;
+        outcome = this.outcomeOfError(job, failure);
       } finally {
         clearTimeout(timer);
       }
+      const outcomeName = outcome?.kind ?? 'lease lost';
+      endExecutionSpan(span, outcomeName, outcomeName === 'retry' || outcomeName === 'failed' ? failure : undefined);
     }
     this.settling += 1;
     this.startBuffered();
@@ -393,16 +430,18 @@ export class Worker {
           job: { ...job, status: 'retryable', runAt: outcome.runAt, errors: [...job.errors, outcome.error] },
           error: outcome.error,
           runAt: outcome.runAt,
+          durationMs,
         });
         break;
       case 'failed':
         this.client.logger.warn(
-          { jobId: job.id, task: job.task, attempt: job.attempt, err: outcome.error.message },
+          { jobId: job.id, task: job.task, attempt: job.attempt, ...traceLogFields(entry.span), err: outcome.error.message },
           'job failed',
         );
         events.emit('job:failed', {
           job: { ...job, status: 'failed', finishedAt, errors: [...job.errors, outcome.error] },
           error: outcome.error,
+          durationMs,
         });
         break;
       case 'cancelled':
@@ -433,14 +472,31 @@ export class Worker {
     const { job, leaseToken } = entry;
     const parentLog = this.client.logger;
     let log: Logger | undefined;
-    return {
+    // A step runner per attempt, only when the handler uses steps.
+    let runner: StepRunner | undefined;
+    const steps = (): StepRunner => {
+      runner ??= new StepRunner({
+        job,
+        clock: this.client.clock,
+        signal: () => entry.signal,
+        save: (step) => this.store.jobStepSave({ id: job.id, leaseToken, step }),
+        leaseLost: () => {
+          entry.abort(new LeaseLost());
+          return entry.abortReason ?? new LeaseLost();
+        },
+        progress: (fraction, message) => context.progress(fraction, message),
+        declaredSteps: this.client.task(job.task).steps ?? [],
+      });
+      return runner;
+    };
+    const context: JobContext = {
       job,
       get signal() {
         return entry.signal;
       },
       // A child logger per job only when the handler logs.
       get log() {
-        log ??= parentLog.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+        log ??= parentLog.child({ jobId: job.id, task: job.task, attempt: job.attempt, ...traceLogFields(entry.span) });
         return log;
       },
       progress: async (fraction: number, message?: string) => {
@@ -454,7 +510,17 @@ export class Worker {
       heartbeat: async () => {
         await this.renewLeases([entry]);
       },
+      parents: () => this.store.jobParents({ id: job.id }),
+      step: (name, fn) => steps().step(name, fn),
+      sleep: (name, ms) => {
+        if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+          throw new ValidationError('Invalid sleep', [{ path: 'ms', message: 'expected a finite number of milliseconds' }]);
+        }
+        return steps().sleepUntil(name, new Date(this.client.clock.now().getTime() + ms));
+      },
+      sleepUntil: (name, wakeAt) => steps().sleepUntil(name, wakeAt),
     };
+    return context;
   }
 
   private async renewLeases(entries: HeldJob[] = [...this.running.values()]): Promise<void> {

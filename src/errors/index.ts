@@ -21,7 +21,13 @@ export const ERROR_CODES = {
   JOBYARD_ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
   JOBYARD_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
   JOBYARD_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
+  JOBYARD_RATE_LIMITED: { status: 429, message: 'Rate limit exceeded' },
   JOBYARD_INTERNAL: { status: 500, message: 'Internal error' },
+  JOBYARD_UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
+  JOBYARD_FORBIDDEN: { status: 403, message: 'Role too small' },
+  JOBYARD_AUTH_UNAVAILABLE: { status: 503, message: 'Token verification unavailable' },
+  JOBYARD_TOKEN_NOT_FOUND: { status: 404, message: 'API token not found' },
+  JOBYARD_TOKEN_NAME_TAKEN: { status: 409, message: 'API token name taken' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -88,6 +94,30 @@ export class InvalidStateError extends JobyardError {
   constructor(message: string, currentStatus: string) {
     super('JOBYARD_INVALID_STATE', message);
     this.currentStatus = currentStatus;
+  }
+}
+
+/** AuthUnavailableError says a JWT could not be checked because its key set (JWKS) could not be fetched; try again later. */
+export class AuthUnavailableError extends JobyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOBYARD_AUTH_UNAVAILABLE', message, options);
+  }
+}
+
+/** TokenNotFoundError says no API token has that id (nor, where names are accepted, that live name). */
+export class TokenNotFoundError extends JobyardError {
+  constructor(idOrName: string) {
+    super('JOBYARD_TOKEN_NOT_FOUND', `API token ${JSON.stringify(idOrName)} not found`);
+  }
+}
+
+/** TokenNameTakenError says a live (unrevoked) API token already has that name; nothing was written. */
+export class TokenNameTakenError extends JobyardError {
+  constructor(name: string) {
+    super(
+      'JOBYARD_TOKEN_NAME_TAKEN',
+      `A live API token is already named ${JSON.stringify(name)}: revoke it or pick another name`,
+    );
   }
 }
 

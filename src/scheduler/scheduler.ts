@@ -1,5 +1,5 @@
 import type { Jobyard } from '../core/index.js';
-import { PeriodicLoop } from '../core/periodic-loop.js';
+import { type LoopLiveness, PeriodicLoop } from '../core/periodic-loop.js';
 import { OptionChecker } from '../core/validation.js';
 import { ScheduleExistsError, ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
 import type { ScheduleFireInput, ScheduleFireResult, SchedulePatch, Store } from '../store/index.js';
@@ -55,7 +55,12 @@ export class Scheduler {
     this.store = client.store;
     // The client's clock: the jobs it builds must agree with the scheduler on "now".
     this.clock = client.clock;
-    this.loop = new PeriodicLoop('scheduler', pollIntervalMs, () => this.tick(), client.events, client.logger);
+    this.loop = new PeriodicLoop('scheduler', pollIntervalMs, () => this.tick(), client.events, client.logger, this.clock);
+  }
+
+  /** liveness says whether the fire loop runs and when its last tick succeeded (what `/health/ready` checks). */
+  get liveness(): LoopLiveness {
+    return this.loop.liveness;
   }
 
   /** start runs the fire loop in the background until stop(). Idempotent. */

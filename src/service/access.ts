@@ -4,11 +4,9 @@
  * roles, rate limits and the audit log.
  */
 
-/** ROLES in increasing power: each role may do everything the ones before it may. */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
+import { ROLES, type Role } from '../types/index.js';
 
-/** Role is what a principal may do: `viewer` reads, `operator` steers jobs and queues, `admin` does everything. */
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../types/index.js';
 
 /** Principal is the caller a request was authenticated as. */
 export interface Principal {

@@ -36,6 +36,28 @@ export interface JobErrorRecord {
   stack?: string;
 }
 
+/**
+ * JobStep is the record of one durable step of a job (`ctx.step`, `ctx.sleep`): a completed
+ * step keeps its result, and later attempts return it instead of running the step again.
+ */
+export interface JobStep {
+  name: string;
+  /** `completed` steps are never run again; a `failed` one runs again in the next attempt; a `sleeping` one waits for `wakeAt`. */
+  status: 'completed' | 'failed' | 'sleeping';
+  /** The attempt that recorded this state. */
+  attempt: number;
+  /** ISO 8601 time the step (last) started. */
+  startedAt: string;
+  /** ISO 8601 time the step completed or failed; null while sleeping. */
+  finishedAt: string | null;
+  /** What the step returned (completed steps). */
+  result?: JsonValue;
+  /** Why the step failed (failed steps). */
+  error?: { message: string; name?: string };
+  /** ISO 8601 time a sleep ends (sleep steps). */
+  wakeAt?: string;
+}
+
 /** JsonValue is anything that survives JSON.stringify and JSON.parse unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -74,7 +96,18 @@ export interface Job<Payload = unknown, Result = unknown> {
   leaseExpiresAt: Date | null;
   /** Set when a running job was asked to cancel; its worker aborts the handler. */
   cancelRequested: boolean;
+  /** The job's durable steps in the order they first ran (empty for jobs without steps). */
+  steps: JobStep[];
+  /** Parent jobs this job waits for (empty for none); see EnqueueOptions.dependsOn. */
+  dependsOn: string[];
 }
+
+/**
+ * ParentFailurePolicy is what a parent that fails for good or is cancelled does to its
+ * children: `cancel` them (with an error record naming the parent), or let them `run`
+ * as if it had completed.
+ */
+export type ParentFailurePolicy = 'cancel' | 'run';
 
 /** PRIORITY_NAMES maps the seed apps' priority names to numbers (higher runs first). */
 export const PRIORITY_NAMES = { low: -10, normal: 0, high: 10 } as const;

@@ -4,8 +4,12 @@ import { uuidv7 } from 'uuidv7';
 import type { ClaimedJob, JobInsert, JobListFilter, JobOutcome, Store } from '../../src/store/index.js';
 import type { Job, JobErrorRecord } from '../../src/types/index.js';
 
-/** MakeStore builds one fresh, migrated store and the function that disposes of it. */
-export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+/**
+ * MakeStore builds one fresh, migrated store and the function that disposes of it; with
+ * `openStore`, also opens more stores on the same database (as other processes would),
+ * which cleanup must close.
+ */
+export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void>; openStore?: () => Promise<Store> }>;
 
 export const QUEUE = 'default';
 
@@ -14,6 +18,12 @@ export const QUEUE = 'default';
  * sees another's jobs) and returns the accessor to call inside a test.
  */
 export function useFreshStore(makeStore: MakeStore): () => Store {
+  const database = useFreshDatabase(makeStore);
+  return () => database().store;
+}
+
+/** useFreshDatabase is useFreshStore for tests that also open other stores on the database (openStore). */
+export function useFreshDatabase(makeStore: MakeStore): () => Awaited<ReturnType<MakeStore>> {
   let current: Awaited<ReturnType<MakeStore>> | undefined;
   beforeEach(async () => {
     current = await makeStore();
@@ -25,7 +35,7 @@ export function useFreshStore(makeStore: MakeStore): () => Store {
   });
   return () => {
     assert.ok(current, 'the store is only available inside a test');
-    return current.store;
+    return current;
   };
 }
 
@@ -168,6 +178,8 @@ const JOB_FIELDS = [
   'leaseOwner',
   'leaseExpiresAt',
   'cancelRequested',
+  'steps',
+  'dependsOn',
 ] as const satisfies readonly (keyof Job)[];
 
 /** jobFields projects a job onto the fields of Job for deep comparison. */
@@ -189,5 +201,7 @@ export function expectedNewJob(insert: JobInsert): Record<string, unknown> {
     leaseOwner: null,
     leaseExpiresAt: null,
     cancelRequested: false,
+    steps: [],
+    dependsOn: insert.dependsOn ?? [],
   });
 }

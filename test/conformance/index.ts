@@ -1,7 +1,12 @@
 import { describe } from 'node:test';
+import { apiTokenSuite } from './api-token.js';
+import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
+import { dependenciesSuite } from './dependencies.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
+import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
 import { leaseSuite } from './lease.js';
 import { leasedInsertSuite } from './leased-insert.js';
@@ -9,8 +14,10 @@ import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
 import { queuePauseSuite } from './queue-pause.js';
+import { rateLimitSuite } from './rate-limit.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
+import { stepsSuite } from './steps.js';
 
 export type { MakeStore } from './fixtures.js';
 
@@ -20,11 +27,18 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['claim', claimSuite],
   ['settle', settleSuite],
   ['lease', leaseSuite],
+  ['durable steps', stepsSuite],
+  ['job dependencies', dependenciesSuite],
   ['cancel, retry and delete', cancelRetrySuite],
   ['list, stats and prune', listSuite],
+  ['health and schema version', healthSuite],
   ['notify', notifySuite],
   ['queue pause', queuePauseSuite],
+  ['events', eventsSuite],
   ['schedule', scheduleSuite],
+  ['API tokens', apiTokenSuite],
+  ['rate limit', rateLimitSuite],
+  ['audit log', auditSuite],
   ['migrate and lifecycle', migrateSuite],
 ];
 

@@ -28,3 +28,8 @@ it('looks a dedup key up in its index, on every page, whatever the job status', 
     assert.match(plan(SQL.jobList(page, true), bindings), /USING INDEX jobyard_jobs_dedup_key \(dedup_key=\?/, page);
   }
 });
+
+it('finds stuck jobs among running jobs only, and counts finished jobs through the finished-at index', () => {
+  assert.match(plan(SQL.JOB_STUCK, { stuckBefore: 0, limit: 10 }), /USING INDEX jobyard_jobs_lease_expiry/);
+  assert.match(plan(SQL.JOB_FINISHED_COUNTS, { since: 0 }), /USING INDEX jobyard_jobs_prune \(finished_at>\?\)/);
+});

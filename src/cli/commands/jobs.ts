@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { ListJobsOptions } from '../../core/index.js';
+import { OptionChecker } from '../../core/validation.js';
 import { JobNotFoundError } from '../../errors/index.js';
+import { resolveAuditOptions } from '../../service/audit.js';
+import { pruneServiceRecords } from '../../service/index.js';
 import type { Job } from '../../types/index.js';
 import { type GlobalOptions, withClient } from '../context.js';
 import { parseDuration, parseInteger, parseJson, parseList, print, table, time } from '../output.js';
@@ -133,7 +136,9 @@ export function registerJobs(program: Command): void {
 
   program
     .command('prune')
-    .description('Delete finished jobs older than a cutoff')
+    .description(
+      "Delete finished jobs older than a cutoff, audit entries past the config's audit.retentionDays, and spent rate limit keys",
+    )
     .option(
       '--older-than <duration>',
       'finished more than this long ago, e.g. 30d or 12h',
@@ -143,9 +148,23 @@ export function registerJobs(program: Command): void {
     .option('--status <statuses>', 'only these final statuses, comma-separated (default: completed,failed,cancelled)', parseList)
     .action(async (_options, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { olderThan: number; status?: string[] }>();
-      const deleted = await withClient(options, ({ client }) =>
-        client.prune({ olderThan: options.olderThan, statuses: options.status as Job['status'][] | undefined }),
+      const pruned = await withClient(options, async ({ client, config }) => {
+        const checker = new OptionChecker();
+        const { retentionDays } = resolveAuditOptions(checker, config.audit);
+        checker.throwIfAny('Invalid config');
+        const deleted = await client.prune({
+          olderThan: options.olderThan,
+          statuses: options.status as Job['status'][] | undefined,
+        });
+        // The audit log and rate limit keys of the HTTP service, as its periodic pruner does.
+        const service = await pruneServiceRecords(client.store, { now: client.clock.now(), retentionDays });
+        return { deleted, ...service, retentionDays };
+      });
+      print(
+        options.json,
+        { deleted: pruned.deleted, auditEntries: pruned.auditEntries, rateLimitKeys: pruned.rateLimitKeys },
+        ({ deleted, auditEntries, rateLimitKeys }) =>
+          `deleted ${deleted} jobs, ${auditEntries} audit entries older than ${pruned.retentionDays} days and ${rateLimitKeys} spent rate limit keys`,
       );
-      print(options.json, { deleted }, () => `deleted ${deleted} jobs`);
     });
 }

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { Scheduler } from '../../scheduler/index.js';
-import { createServer } from '../../service/index.js';
-import { printBanner } from '../banner.js';
+import { type AuthOptions, createServer } from '../../service/index.js';
+import { type BannerAuth, printBanner } from '../banner.js';
 import { type GlobalOptions, openClient } from '../context.js';
 import { EXIT_CODES, UsageError } from '../exit-codes.js';
 import { parseInteger, parseList } from '../output.js';
@@ -68,7 +69,8 @@ async function runService(options: ServeOptions): Promise<void> {
     (env.JOBYARD_CONCURRENCY === undefined ? undefined : parseInteger('JOBYARD_CONCURRENCY', 1, 10_000)(env.JOBYARD_CONCURRENCY));
   const port = options.port ?? (env.PORT === undefined ? undefined : parseInteger('PORT', 0, 65_535)(env.PORT));
 
-  const { client, config, where } = await openClient(options);
+  // Published events let GET /api/events of every process on a PostgreSQL database see this one's jobs.
+  const { client, config, where } = await openClient(options, { publishEvents: true });
   const {
     store: _store,
     tasks: _tasks,
@@ -100,10 +102,14 @@ async function runService(options: ServeOptions): Promise<void> {
       : null;
     if (options.scheduler) scheduler?.start();
     let address: string | null = null;
+    let auth: BannerAuth | null = null;
     if (options.api) {
+      const { auth: configAuth, ...otherServiceOptions } = serviceOptions;
+      const chosen = chooseAuth(options.auth ? configAuth : false, env);
+      auth = chosen.banner;
       server = createServer({
-        ...serviceOptions,
-        ...(options.auth ? {} : { auth: false }),
+        ...otherServiceOptions,
+        auth: chosen.auth,
         client,
         ...(scheduler ? { scheduler } : {}),
       });
@@ -118,6 +124,7 @@ async function runService(options: ServeOptions): Promise<void> {
         worker: worker && { queues: worker.queues, concurrency: worker.concurrency },
         scheduler: options.scheduler,
         address,
+        auth,
       },
       options.json,
     );
@@ -130,6 +137,29 @@ async function runService(options: ServeOptions): Promise<void> {
   process.once('SIGINT', () => process.exit(EXIT_CODES.failure));
   process.once('SIGTERM', () => process.exit(EXIT_CODES.failure));
   await stop();
+}
+
+/**
+ * chooseAuth settles the service's `auth` option. Unless auth is off (`--no-auth` or the
+ * config's `auth: false`), an admin dev token joins the config's auth: JOBYARD_DEV_TOKEN,
+ * else the config's `auth.devToken`, else, unless NODE_ENV is production, a random one made
+ * for this run (printed by the banner). In production the service refuses a dev token.
+ */
+function chooseAuth(
+  configured: AuthOptions | false | undefined,
+  env: NodeJS.ProcessEnv,
+): { auth: AuthOptions | false; banner: BannerAuth } {
+  if (configured === false) return { auth: false, banner: { enabled: false, devToken: null, devTokenFrom: null } };
+  const fromEnv = env.JOBYARD_DEV_TOKEN || undefined;
+  const devToken =
+    fromEnv ??
+    configured?.devToken ??
+    (env.NODE_ENV === 'production' ? undefined : `jydev_${randomBytes(24).toString('base64url')}`);
+  const devTokenFrom = devToken === undefined ? null : fromEnv ? 'env' : configured?.devToken ? 'config' : 'generated';
+  return {
+    auth: { ...configured, ...(devToken === undefined ? {} : { devToken }) },
+    banner: { enabled: true, devToken: devToken ?? null, devTokenFrom },
+  };
 }
 
 function untilSignalled(): Promise<void> {

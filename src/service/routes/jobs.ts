@@ -18,6 +18,7 @@ import {
   QueueParams,
   QueueStateSchema,
   queueStateBody,
+  queueStatsBody,
 } from '../schemas/job.js';
 
 /** jobRoutes serves the jobs and queues of one client under /api. */
@@ -82,12 +83,14 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
       const key = request.headers['idempotency-key'];
       if (key === undefined) {
         const { job, created } = await client.enqueue(task, payload, options);
+        request.auditTarget = job.id;
         return reply
           .code(created ? 201 : 200)
           .header('location', `${request.routeOptions.url}/${job.id}`)
           .send(jobBody(job));
       }
       const { job, replayed } = await enqueueIdempotent(client, { task, payload, options, key });
+      request.auditTarget = job.id;
       return reply
         .code(201)
         .header('location', `${request.routeOptions.url}/${job.id}`)
@@ -160,7 +163,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
       },
     },
     async () => ({
-      queues: (await client.queueStats()).map((stats) => ({ ...stats, ...queueStateBody(stats) })),
+      queues: (await client.queueStats()).map(queueStatsBody),
     }),
   );
 

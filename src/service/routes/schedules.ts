@@ -79,6 +79,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
     },
     async (request, reply) => {
       const { id, ...definition } = request.body;
+      request.auditTarget = id;
       // Job metadata arrives as unknown JSON values; the scheduler checks them like any definition's.
       const schedule = await scheduler.createSchedule(id, definition as ScheduleDefinition);
       return reply

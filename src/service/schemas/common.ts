@@ -38,7 +38,7 @@ export const ProblemSchema = z
 export type Problem = z.infer<typeof ProblemSchema>;
 
 /** ProblemStatus is an error status that a route documents with problemResponses. */
-export type ProblemStatus = 400 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /** ProblemResponse is the OpenAPI response of one error status: problem JSON. */
 export interface ProblemResponse {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QueueState } from '../../core/index.js';
+import type { QueueState, QueueStats } from '../../core/index.js';
 import { LIMITS, NAME_PATTERN } from '../../core/validation.js';
 import { JOB_STATUSES, type Job, PRIORITY_NAMES } from '../../types/index.js';
 import { DateTime, DateTimeInput } from './common.js';
@@ -49,6 +49,23 @@ export const JobSchema = z.object({
   leaseOwner: z.string().nullable(),
   leaseExpiresAt: DateTime.nullable(),
   cancelRequested: z.boolean(),
+  steps: z
+    .array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['completed', 'failed', 'sleeping']),
+        attempt: z.number().int(),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+        result: z.unknown().optional(),
+        error: z.object({ message: z.string(), name: z.string().optional() }).optional(),
+        wakeAt: z.string().optional(),
+      }),
+    )
+    .describe("The job's durable steps (ctx.step, ctx.sleep) in the order they first ran"),
+  dependsOn: z
+    .array(z.string())
+    .describe('Parent job ids it waits for; while any is unfinished it is `scheduled` with runAt 9999-01-01'),
 });
 
 /** JobBody is a job in its API form. */
@@ -84,6 +101,15 @@ export const EnqueueBody = z.strictObject({
   timeoutMs: z.number().int().min(1).max(LIMITS.timeoutMs).optional(),
   metadata: z.record(z.string(), z.unknown()).optional().describe('Stored with the job and filterable'),
   tags: z.array(z.string()).max(LIMITS.tags).optional(),
+  dependsOn: z
+    .array(z.string())
+    .max(LIMITS.parents)
+    .optional()
+    .describe('Parent job ids: the job waits until they all completed (not with runAt or delayMs)'),
+  onParentFailure: z
+    .enum(['cancel', 'run'])
+    .optional()
+    .describe('When a parent fails for good or is cancelled: cancel this job (default) or run it anyway'),
 });
 
 /** EnqueueHeaders are the headers enqueue reads: the optional Idempotency-Key. */
@@ -145,6 +171,11 @@ export const QueueList = z.object({
     }),
   ),
 });
+
+/** queueStatsBody turns a queue's counts and state into their API form (an entry of QueueList). */
+export function queueStatsBody(stats: QueueStats): z.infer<typeof QueueList>['queues'][number] {
+  return { ...queueStateBody(stats), counts: stats.counts, total: stats.total };
+}
 
 /** QueueParams is the path of a queue's routes (a name with `/` is sent percent-encoded). */
 export const QueueParams = z.object({

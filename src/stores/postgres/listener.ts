@@ -1,16 +1,26 @@
 import pg from 'pg';
 import type { StoreNotification } from '../../store/index.js';
-import { listen, notificationChannel, ping } from './sql.js';
+import { EVENT_TYPES, type EventRecord } from '../../types/index.js';
+import { eventChannel, listen, listenEvents, notificationChannel, ping, unlistenEvents } from './sql.js';
 
 /** NotificationListenerOptions configures a NotificationListener. */
 export interface NotificationListenerOptions {
   /** How to open the dedicated connection (never a pooled one: LISTEN is per session). */
   clientConfig: pg.ClientConfig;
   schema: string;
-  /** `source` is the sender's tag, when the notification carries one (see announceQueues). */
-  onNotification(notification: StoreNotification, source: string | undefined): void;
+  /** The tag of the listener's own store: notifications it sent are dropped (its subscribers had them already). */
+  ownSource: string;
+  onNotification(notification: StoreNotification): void;
   /** Called each time LISTEN is active again after a lost connection. */
   onReconnect(): void;
+}
+
+/**
+ * eventPayloadPrefix starts every payload on the event channel: the sender's tag comes
+ * first, so that a listener drops its own store's payloads without parsing them.
+ */
+export function eventPayloadPrefix(source: string): string {
+  return `{"source":${JSON.stringify(source)},`;
 }
 
 const FIRST_RETRY_DELAY_MS = 50;
@@ -31,7 +41,13 @@ export class NotificationListener {
   readonly ready: Promise<void>;
   private readonly options: NotificationListenerOptions;
   private readonly channel: string;
+  private readonly eventChannel: string;
+  private readonly ownEventPrefix: string;
   private client: pg.Client | null = null;
+  /** Whether the session should LISTEN on the event channel too (see listenEvents). */
+  private eventsWanted = false;
+  /** The latest LISTEN or UNLISTEN on the event channel, settled either way. */
+  private eventsSwitch: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -42,6 +58,8 @@ export class NotificationListener {
   constructor(options: NotificationListenerOptions) {
     this.options = options;
     this.channel = notificationChannel(options.schema);
+    this.eventChannel = eventChannel(options.schema);
+    this.ownEventPrefix = eventPayloadPrefix(options.ownSource);
     this.ready = new Promise((resolve) => {
       this.markReady = resolve;
     });
@@ -50,6 +68,28 @@ export class NotificationListener {
   /** start opens the connection in the background. */
   start(): void {
     void this.connect();
+  }
+
+  /**
+   * listenEvents starts or stops listening on the event channel (also after reconnects). A
+   * failed LISTEN on a live session means the connection is failing: reconnecting LISTENs again.
+   */
+  listenEvents(wanted: boolean): void {
+    if (wanted === this.eventsWanted) return;
+    this.eventsWanted = wanted;
+    const statement = wanted ? listenEvents(this.options.schema) : unlistenEvents(this.options.schema);
+    if (this.client) {
+      this.eventsSwitch = this.client.query(statement.text).then(
+        () => {},
+        () => {},
+      );
+    }
+  }
+
+  /** listening resolves once the first connection attempt and the latest change of listenEvents have settled. */
+  async listening(): Promise<void> {
+    await this.ready;
+    await this.eventsSwitch;
   }
 
   /** stop closes the connection and cancels any pending reconnect. */
@@ -87,10 +127,12 @@ export class NotificationListener {
     client.on('end', onLost);
     client.on('notification', (message) => {
       if (message.channel === this.channel) this.dispatch(message.payload);
+      else if (message.channel === this.eventChannel) this.dispatchEvents(message.payload);
     });
     try {
       await client.connect();
       await client.query(listen(this.options.schema).text);
+      if (this.eventsWanted) await client.query(listenEvents(this.options.schema).text);
     } catch {
       onLost();
       return;
@@ -125,9 +167,29 @@ export class NotificationListener {
       return;
     }
     if (!isStoreNotification(notification)) return;
-    const { source } = notification as { source?: unknown };
-    this.options.onNotification(notification, typeof source === 'string' ? source : undefined);
+    if ((notification as { source?: unknown }).source === this.options.ownSource) return;
+    this.options.onNotification(notification);
   }
+
+  private dispatchEvents(payload: string | undefined): void {
+    if (payload === undefined || payload.startsWith(this.ownEventPrefix)) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    const events = (parsed as { events?: unknown } | null)?.events;
+    if (!Array.isArray(events)) return;
+    const valid = events.filter(isEventRecord);
+    if (valid.length > 0) this.options.onNotification({ type: 'events', events: valid });
+  }
+}
+
+function isEventRecord(value: unknown): value is EventRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, at } = value as Record<string, unknown>;
+  return EVENT_TYPES.includes(type as EventRecord['type']) && typeof at === 'string';
 }
 
 function isStoreNotification(value: unknown): value is StoreNotification {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { SchemaTooNewError } from '../../errors/index.js';
-import type { MigrateResult } from '../../store/index.js';
+import type { MigrateResult, SchemaVersion } from '../../store/index.js';
 import {
   createMigrationsTable,
   createSchema,
@@ -8,6 +8,7 @@ import {
   LIVE,
   migrationLock,
   migrationUnlock,
+  notificationChannel,
   recordMigration,
   type Statement,
   selectSchemaVersion,
@@ -204,12 +205,169 @@ ALTER TABLE ${s}.schedule_fires DROP CONSTRAINT schedule_fires_pkey, ADD PRIMARY
     sql: (schema) => `CREATE INDEX jobs_dedup_key_idx ON "${schema}".jobs (dedup_key, id) WHERE dedup_key IS NOT NULL;`,
   },
   {
+    // API keys: the secret is never stored, only its SHA-256 (hex), which requests are looked
+    // up by. A name names one live token; a revoked token's name may be given again.
+    version: 5,
+    name: 'api_tokens',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.api_tokens (
+  id text PRIMARY KEY,
+  created_at timestamptz NOT NULL,
+  last_used_at timestamptz,
+  revoked_at timestamptz,
+  name text NOT NULL,
+  role text NOT NULL CONSTRAINT api_tokens_role_check CHECK (role IN ('viewer', 'operator', 'admin')),
+  secret_hash text NOT NULL CONSTRAINT api_tokens_secret_hash_key UNIQUE
+);
+CREATE UNIQUE INDEX api_tokens_live_name_idx ON ${s}.api_tokens (name) WHERE revoked_at IS NULL;
+`;
+    },
+  },
+  {
+    // Rate limits: one row per key holding reset_at, when the key is whole again (GCRA's
+    // theoretical arrival time, see RateLimitTakeParams), as epoch milliseconds so that the
+    // arithmetic is exact integer maths as in the SQLite store. rate_limit_take decides and
+    // writes in one round trip under the key's row lock: concurrent takes of one key queue on
+    // the lock and each sees the one before. A row with reset_at <= now equals no row; the
+    // pruner deletes those through the index.
+    //
+    // The audit log is append-only: ids follow recording order and a trigger refuses UPDATE.
+    version: 6,
+    name: 'rate_limits_and_audit_log',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+CREATE TABLE ${s}.rate_limits (
+  key text PRIMARY KEY,
+  reset_at bigint NOT NULL
+);
+CREATE INDEX rate_limits_reset_at_idx ON ${s}.rate_limits (reset_at);
+
+CREATE FUNCTION ${s}.rate_limit_take(
+  p_key text, p_now bigint, p_interval bigint, p_limit integer, p_cost integer
+) RETURNS TABLE (allowed boolean, reset_at bigint) LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_from bigint;
+  v_next bigint;
+BEGIN
+  -- Each statement of a VOLATILE function takes a fresh snapshot: once the row is locked,
+  -- its value is the latest committed one. The loop ends at once unless a pruner deleted
+  -- the row between the insert and the lock.
+  LOOP
+    SELECT greatest(r.reset_at, p_now) INTO v_from FROM ${s}.rate_limits r WHERE r.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO ${s}.rate_limits (key, reset_at) VALUES (p_key, p_now) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+  v_next := v_from + p_cost * p_interval;
+  IF v_next - p_now <= p_interval * p_limit THEN
+    IF p_cost > 0 THEN
+      UPDATE ${s}.rate_limits r SET reset_at = v_next WHERE r.key = p_key;
+    END IF;
+    RETURN QUERY SELECT true, v_next;
+  ELSE
+    RETURN QUERY SELECT false, v_from;
+  END IF;
+END
+$fn$;
+
+CREATE TABLE ${s}.audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL,
+  status integer NOT NULL,
+  principal_id text NOT NULL,
+  principal_name text NOT NULL,
+  principal_role text,
+  action text NOT NULL,
+  target text,
+  outcome text NOT NULL CONSTRAINT audit_log_outcome_check CHECK (outcome IN ('success', 'denied', 'error')),
+  request_id text NOT NULL,
+  client_address text NOT NULL
+);
+CREATE INDEX audit_log_at_idx ON ${s}.audit_log (at);
+CREATE INDEX audit_log_principal_idx ON ${s}.audit_log (principal_id, id);
+CREATE INDEX audit_log_target_idx ON ${s}.audit_log (target, id) WHERE target IS NOT NULL;
+
+CREATE FUNCTION ${s}.audit_log_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'jobyard audit entries are never updated';
+END
+$fn$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON ${s}.audit_log
+  FOR EACH ROW EXECUTE FUNCTION ${s}.audit_log_refuse_update();
+`;
+    },
+  },
+  {
     // One row per paused queue. The claim statement filters its queue list through it (an
     // anti-join on a table of a few rows, next to nothing per claim); kept out of the jobs
     // table so that pausing writes one row, not one per waiting job.
     version: 7,
     name: 'paused_queues',
     sql: (schema) => `CREATE TABLE "${schema}".paused_queues (queue text PRIMARY KEY, paused_at timestamptz NOT NULL);`,
+  },
+  {
+    version: 8,
+    name: 'job_steps',
+    // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.
+    sql: (schema) => `ALTER TABLE "${schema}".jobs ADD COLUMN steps jsonb;`,
+  },
+  {
+    version: 9,
+    name: 'job_dependencies',
+    sql: (schema) => {
+      const s = `"${schema}"`;
+      return `
+-- A child job waits, scheduled far in the future, until waiting_parents reaches 0. The new
+-- columns have constant defaults: adding them rewrites nothing.
+ALTER TABLE ${s}.jobs
+  ADD COLUMN depends_on uuid[],
+  ADD COLUMN waiting_parents integer NOT NULL DEFAULT 0,
+  ADD COLUMN on_parent_failure text CONSTRAINT jobs_on_parent_failure_check CHECK (on_parent_failure IN ('cancel', 'run')),
+  -- Set on parents only, so that the trigger below is not even called for other jobs.
+  ADD COLUMN has_dependents boolean NOT NULL DEFAULT false;
+
+CREATE TABLE ${s}.job_dependencies (
+  parent_id uuid NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  child_id  uuid NOT NULL REFERENCES ${s}.jobs (id) ON DELETE CASCADE,
+  PRIMARY KEY (parent_id, child_id)
+);
+CREATE INDEX job_dependencies_child_idx ON ${s}.job_dependencies (child_id);
+
+-- A parent reaching a final status settles its waiting children in the same transaction,
+-- whichever write got it there (an outcome, a cancel, the rescuer); cancelled children fire
+-- it in turn. Released children are announced at commit like any due job.
+CREATE FUNCTION ${s}.settle_children() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE ${s}.jobs c SET
+    waiting_parents = c.waiting_parents - 1,
+    run_at = CASE WHEN c.waiting_parents = 1 THEN NEW.finished_at ELSE c.run_at END
+  FROM ${s}.job_dependencies d
+  WHERE d.parent_id = NEW.id AND c.id = d.child_id AND c.status = 'scheduled' AND c.waiting_parents > 0
+    AND (NEW.status = 'completed' OR c.on_parent_failure = 'run');
+  UPDATE ${s}.jobs c SET
+    status = 'cancelled', finished_at = NEW.finished_at, waiting_parents = 0,
+    errors = c.errors || jsonb_build_array(jsonb_build_object(
+      'attempt', c.attempt,
+      'at', to_char(NEW.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'message', format('parent job %s %s', NEW.id, NEW.status),
+      'name', 'JOBYARD_PARENT_FAILED'))
+  FROM ${s}.job_dependencies d
+  WHERE d.parent_id = NEW.id AND c.id = d.child_id AND c.status = 'scheduled' AND c.waiting_parents > 0
+    AND NEW.status <> 'completed' AND c.on_parent_failure = 'cancel';
+  PERFORM pg_notify('${notificationChannel(schema)}', json_build_object('type', 'jobs_available', 'queue', released.queue)::text)
+  FROM (
+    SELECT DISTINCT c.queue FROM ${s}.jobs c JOIN ${s}.job_dependencies d ON c.id = d.child_id
+    WHERE d.parent_id = NEW.id AND c.status = 'scheduled' AND c.waiting_parents = 0 AND c.run_at = NEW.finished_at
+  ) released;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER jobs_settle_children AFTER UPDATE OF status ON ${s}.jobs FOR EACH ROW
+  WHEN (NEW.has_dependents AND OLD.status IS DISTINCT FROM NEW.status AND NEW.status IN ${FINAL})
+  EXECUTE FUNCTION ${s}.settle_children();`;
+    },
   },
 ];
 
@@ -279,6 +437,11 @@ async function applyOne(client: pg.PoolClient, schema: string, migration: Migrat
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** schemaVersion reads the applied version (0 when never migrated) without locking, beside LATEST_SCHEMA_VERSION. */
+export async function schemaVersion(pool: pg.Pool, schema: string): Promise<SchemaVersion> {
+  return { applied: (await readSchemaVersion(pool, schema)) ?? 0, expected: LATEST_SCHEMA_VERSION };
 }
 
 /** readSchemaVersion reads the applied version without locking; null when never migrated. */

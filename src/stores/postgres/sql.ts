@@ -33,7 +33,7 @@ export const LIVE_DEDUP_KEY_INDEX = 'jobs_live_dedup_key_idx';
 const JOB_COLUMNS =
   'id, queue, task, payload, status, priority, run_at, attempt, max_attempts, created_at, started_at, finished_at, ' +
   'result, errors, progress, progress_message, dedup_key, concurrency_key, concurrency_limit, tags, metadata, ' +
-  'timeout_ms, lease_owner, lease_expires_at, cancel_requested';
+  'timeout_ms, lease_owner, lease_expires_at, cancel_requested, steps, depends_on';
 
 function jobColumns(alias: string): string {
   return JOB_COLUMNS.split(', ')
@@ -53,6 +53,24 @@ export function notificationChannel(schema: string): string {
 /** listen subscribes the listener's session to the schema's channel. No parameters. */
 export function listen(schema: string): Statement {
   return { text: `LISTEN ${quote(notificationChannel(schema))}` };
+}
+
+/**
+ * eventChannel is the channel of a schema's event records: apart from the workers' channel,
+ * so that only sessions streaming events receive (and parse) them.
+ */
+export function eventChannel(schema: string): string {
+  return `${schema}_event_records`;
+}
+
+/** listenEvents subscribes the listener's session to the schema's event channel. No parameters. */
+export function listenEvents(schema: string): Statement {
+  return { text: `LISTEN ${quote(eventChannel(schema))}` };
+}
+
+/** unlistenEvents ends the listener's subscription to the schema's event channel. No parameters. */
+export function unlistenEvents(schema: string): Statement {
+  return { text: `UNLISTEN ${quote(eventChannel(schema))}` };
 }
 
 /** disableJit turns JIT compilation off for the session. No parameters. */
@@ -175,6 +193,18 @@ export const announceQueues: Statement = {
   text: `SELECT count(pg_notify($1::text,
   json_build_object('type', 'jobs_available', 'queue', q.queue, 'source', $3::text)::text)) AS sent
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS q(queue)`,
+};
+
+/**
+ * publishEvents sends prepared payloads (each under the 8000-byte limit) on a channel, all
+ * in one statement and one short transaction with synchronous_commit off, for the same
+ * reason as announceQueues. unnest yields them in array order, which is the order they are
+ * delivered in. $1 channel (text), $2 payloads (text[]).
+ */
+export const publishEvents: Statement = {
+  name: 'jobyard:publish-events',
+  text: `SELECT count(pg_notify($1::text, p.payload)) AS sent
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, unnest($2::text[]) AS p(payload)`,
 };
 
 /** selectLiveJobsByDedupKey finds the live jobs holding dedup keys. $1 keys (text[]). */
@@ -325,6 +355,100 @@ renewed AS (
   FROM lockable l WHERE ${leaseHeld('j', 'l')}
 )
 SELECT held.index::int AS index, held.cancel_requested FROM held`,
+  };
+}
+
+/**
+ * selectParents reads the parents of a job in its depends_on order (pruned ones are gone).
+ * $1 id (uuid).
+ */
+export function selectParents(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:parents`,
+    text: `SELECT ${jobColumns('parent')}
+FROM ${s}.jobs child
+CROSS JOIN LATERAL unnest(child.depends_on) WITH ORDINALITY AS listed(id, position)
+JOIN ${s}.jobs parent ON parent.id = listed.id
+WHERE child.id = $1::uuid
+ORDER BY listed.position`,
+  };
+}
+
+/**
+ * lockParents reads the statuses of would-be parents and locks them (FOR SHARE) until the
+ * transaction ends, so that none reaches a final status before its children's links commit.
+ * $1 ids (uuid[]).
+ */
+export function lockParents(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:lock-parents`,
+    text: `SELECT id, status FROM ${quote(schema)}.jobs WHERE id = ANY($1::uuid[]) FOR SHARE`,
+  };
+}
+
+/**
+ * insertDependencies records which child waits for which parent, and marks the parents as
+ * having children (which arms their settle_children trigger).
+ * $1 child ids (uuid[]), $2 parent ids (uuid[]): one edge per position.
+ */
+export function insertDependencies(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:insert-dependencies`,
+    text: `WITH edges AS (
+  INSERT INTO ${s}.job_dependencies (child_id, parent_id)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[])
+  RETURNING parent_id
+)
+UPDATE ${s}.jobs SET has_dependents = true WHERE id IN (SELECT parent_id FROM edges) AND NOT has_dependents`,
+  };
+}
+
+/**
+ * linkChildren sets how new children wait: due at their creation time when no parent is
+ * left to wait for, which is announced at commit. Returns the children.
+ * $1 ids (uuid[]), $2 parent ids per child (jsonb[] of arrays), $3 waiting parents (int[]),
+ * $4 on parent failure (text[]), $5 creation times (timestamptz[]), $6 notification channel.
+ */
+export function linkChildren(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    name: `jobyard:${schema}:link-children`,
+    text: `WITH linked AS (
+  UPDATE ${s}.jobs j SET
+    depends_on = ARRAY(
+      SELECT listed.id::uuid FROM jsonb_array_elements_text(c.parents) WITH ORDINALITY AS listed(id, position)
+      ORDER BY listed.position),
+    waiting_parents = c.waiting, on_parent_failure = c.policy,
+    run_at = CASE WHEN c.waiting = 0 THEN c.created ELSE j.run_at END
+  FROM unnest($1::uuid[], $2::jsonb[], $3::int[], $4::text[], $5::timestamptz[]) AS c(id, parents, waiting, policy, created)
+  WHERE j.id = c.id
+  RETURNING ${jobColumns('j')}, j.waiting_parents
+),
+announced AS (
+  SELECT count(pg_notify($6::text, json_build_object('type', 'jobs_available', 'queue', due.queue)::text)) AS sent
+  FROM (SELECT DISTINCT queue FROM linked WHERE waiting_parents = 0) due
+)
+SELECT linked.* FROM linked, announced`,
+  };
+}
+
+/**
+ * saveStep records a durable step of a running attempt: replaces the step of the same name,
+ * else appends it. Fenced by token.
+ * $1 id (uuid), $2 lease token (uuid), $3 step name (text), $4 step (jsonb).
+ */
+export function saveStep(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:save-step`,
+    text: `UPDATE ${quote(schema)}.jobs SET steps = CASE
+  WHEN steps @> jsonb_build_array(jsonb_build_object('name', $3::text))
+  THEN (SELECT jsonb_agg(CASE WHEN step ->> 'name' = $3::text THEN $4::jsonb ELSE step END ORDER BY position)
+        FROM jsonb_array_elements(steps) WITH ORDINALITY AS existing(step, position))
+  ELSE coalesce(steps, '[]'::jsonb) || jsonb_build_array($4::jsonb)
+END
+WHERE id = $1::uuid AND lease_token = $2::uuid AND status = 'running'`,
   };
 }
 
@@ -505,6 +629,32 @@ FROM resumed`,
 /** selectQueuePauses lists the paused queues by name. No parameters. */
 export function selectQueuePauses(schema: string): Statement {
   return { text: `SELECT queue, paused_at FROM ${quote(schema)}.paused_queues ORDER BY queue` };
+}
+
+/**
+ * selectStuckJobs lists running jobs started before $1 (timestamptz), oldest start first, at
+ * most $2 (int), each with the count of all such jobs (`total`). Reads running jobs only,
+ * through the lease-expiry partial index.
+ */
+export function selectStuckJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:stuck`,
+    text: `SELECT id, queue, task, attempt, started_at, lease_owner, count(*) OVER ()::int AS total
+FROM ${quote(schema)}.jobs
+WHERE status = 'running' AND started_at < $1::timestamptz
+ORDER BY started_at, id
+LIMIT $2::int`,
+  };
+}
+
+/** countFinishedJobs counts jobs per final status finished at or after $1 (timestamptz), through the finished index. */
+export function countFinishedJobs(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:finished-counts`,
+    text: `SELECT status, count(*)::int AS count FROM ${quote(schema)}.jobs
+WHERE status IN ${FINAL} AND finished_at >= $1::timestamptz
+GROUP BY status`,
+  };
 }
 
 /** countJobsByQueueAndStatus counts jobs per queue and status. No parameters. */
@@ -692,5 +842,164 @@ export function selectScheduleFires(schema: string): Statement {
   return {
     text: `SELECT ${SCHEDULE_FIRE_COLUMNS} FROM ${quote(schema)}.schedule_fires
 WHERE schedule_id = $1 ORDER BY fire_at DESC, manual LIMIT $2`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+const API_TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at, revoked_at';
+
+/**
+ * insertApiToken inserts a token unless a live token has its name (or its id or hash
+ * exists); returns the row when inserted. $1 id, $2 name, $3 role, $4 secret hash, $5 created_at.
+ */
+export function insertApiToken(schema: string): Statement {
+  return {
+    text: `INSERT INTO ${quote(schema)}.api_tokens (id, name, role, secret_hash, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** selectLiveApiTokenByHash reads the live token of a secret hash. $1 secret hash. */
+export function selectLiveApiTokenByHash(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-by-hash`,
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectLiveApiTokenByName reads the live token of a name. $1 name. */
+export function selectLiveApiTokenByName(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE name = $1 AND revoked_at IS NULL`,
+  };
+}
+
+/** selectApiToken reads one token, revoked or not. $1 id. */
+export function selectApiToken(schema: string): Statement {
+  return { text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens WHERE id = $1` };
+}
+
+/** selectApiTokens lists tokens oldest first; revoked ones only when $1 is true. $1 include revoked (boolean). */
+export function selectApiTokens(schema: string): Statement {
+  return {
+    text: `SELECT ${API_TOKEN_COLUMNS} FROM ${quote(schema)}.api_tokens
+WHERE $1::boolean OR revoked_at IS NULL
+ORDER BY created_at, id`,
+  };
+}
+
+/** revokeApiToken revokes a live token; returns the row when it was live. $1 id, $2 now. */
+export function revokeApiToken(schema: string): Statement {
+  return {
+    text: `UPDATE ${quote(schema)}.api_tokens SET revoked_at = $2
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING ${API_TOKEN_COLUMNS}`,
+  };
+}
+
+/** markApiTokenUsed sets last_used_at to $2 unless it is already later. $1 id, $2 now. */
+export function markApiTokenUsed(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:token-used`,
+    text: `UPDATE ${quote(schema)}.api_tokens SET last_used_at = $2
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Rate limits and audit log
+
+/**
+ * takeRateLimit runs the GCRA take of migration 6's rate_limit_take (see RateLimitTakeParams).
+ * $1 key (text), $2 now (epoch ms), $3 interval (ms), $4 limit (int), $5 cost (int).
+ */
+export function takeRateLimit(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:rate-limit-take`,
+    text: `SELECT allowed, reset_at FROM ${quote(schema)}.rate_limit_take($1::text, $2::bigint, $3::bigint, $4::int, $5::int)`,
+  };
+}
+
+/**
+ * pruneRateLimits deletes up to $2 (int) keys whole again at $1 (epoch ms); keys a take has
+ * locked are skipped, never waited for.
+ */
+export function pruneRateLimits(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    text: `DELETE FROM ${s}.rate_limits WHERE key IN (
+  SELECT key FROM ${s}.rate_limits WHERE reset_at <= $1::bigint LIMIT $2::int FOR UPDATE SKIP LOCKED
+)`,
+  };
+}
+
+const AUDIT_COLUMNS =
+  'id, at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address';
+
+/**
+ * appendAuditEntry records an entry and returns it. $1 at (timestamptz), $2 principal id,
+ * $3 principal name, $4 principal role (text or null), $5 action, $6 target (text or null),
+ * $7 outcome (text), $8 status (int), $9 request id, $10 client address (text).
+ */
+export function appendAuditEntry(schema: string): Statement {
+  return {
+    name: `jobyard:${schema}:audit-append`,
+    text: `INSERT INTO ${quote(schema)}.audit_log
+  (at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address)
+VALUES ($1::timestamptz, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::int, $9::text, $10::text)
+RETURNING ${AUDIT_COLUMNS}`,
+  };
+}
+
+/** AuditListQueryFilter is the part of an audit list query that shapes its WHERE clause. */
+export interface AuditListQueryFilter {
+  principalId?: string;
+  action?: string;
+  target?: string;
+  outcome?: string;
+  from?: Date;
+  to?: Date;
+  after?: string;
+}
+
+/**
+ * listAuditEntries lists entries newest first (by id) with only the filters given. The
+ * parameters follow the filter fields in declaration order, then the limit (int) last.
+ */
+export function listAuditEntries(
+  schema: string,
+  filter: AuditListQueryFilter,
+  limit: number,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions: string[] = [];
+  const add = (condition: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(condition(`$${values.length}`));
+  };
+  if (filter.principalId !== undefined) add((p) => `principal_id = ${p}::text`, filter.principalId);
+  if (filter.action !== undefined) add((p) => `action = ${p}::text`, filter.action);
+  if (filter.target !== undefined) add((p) => `target = ${p}::text`, filter.target);
+  if (filter.outcome !== undefined) add((p) => `outcome = ${p}::text`, filter.outcome);
+  if (filter.from !== undefined) add((p) => `at >= ${p}::timestamptz`, filter.from);
+  if (filter.to !== undefined) add((p) => `at < ${p}::timestamptz`, filter.to);
+  if (filter.after !== undefined) add((p) => `id < ${p}::bigint`, filter.after);
+  values.push(limit);
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  return {
+    text: `SELECT ${AUDIT_COLUMNS} FROM ${quote(schema)}.audit_log ${where} ORDER BY id DESC LIMIT $${values.length}::int`,
+    values,
+  };
+}
+
+/** pruneAuditEntries deletes up to $2 (int) entries recorded before $1 (timestamptz). */
+export function pruneAuditEntries(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    text: `DELETE FROM ${s}.audit_log WHERE id IN (SELECT id FROM ${s}.audit_log WHERE at < $1::timestamptz LIMIT $2::int)`,
   };
 }

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ClientClosedError, InvalidStateError, StoreUnavailableError, ValidationError } from '../../errors/index.js';
+import {
+  ClientClosedError,
+  InvalidStateError,
+  StoreUnavailableError,
+  TokenNameTakenError,
+  ValidationError,
+} from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
+  AuditListParams,
+  AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -15,37 +26,56 @@ import type {
   JobProgressParams,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueuePause,
   QueueStatsRow,
+  RateLimitTakeParams,
+  RateLimitTakeResult,
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
+  SubscribeOptions,
 } from '../../store/index.js';
 import {
+  checkApiTokenInsert,
+  checkAuditCursor,
   checkInsertLease,
+  checkParents,
+  checkRateLimitTake,
   dedupKeyHeldReason,
+  hasParents,
   insertedStatus,
+  linkParents,
   maxInstancesReason,
+  rateLimitInterval,
+  rateLimitResult,
   scheduledJob,
   withoutLease,
 } from '../../store/index.js';
 import {
+  type ApiToken,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditOutcome,
+  type EventRecord,
   FINAL_STATUSES,
   type Job,
   type JobErrorRecord,
   type JobStatus,
+  type JobStep,
   type JsonValue,
   type Schedule,
   type ScheduleFire,
   type ScheduleFireOutcome,
 } from '../../types/index.js';
 import { toStoreError } from './errors.js';
-import { NotificationListener } from './listener.js';
-import { applyMigrations } from './migrations.js';
+import { eventPayloadPrefix, NotificationListener } from './listener.js';
+import { applyMigrations, schemaVersion } from './migrations.js';
 import * as sql from './sql.js';
 import { QUERY_TYPES } from './types.js';
 
@@ -103,6 +133,8 @@ const MAX_CLAIM_ROUNDS = 4;
 const MAX_INSERT_ROUNDS = 5;
 /** Rows deleted per prune statement, so one prune never holds locks on millions of rows. */
 const PRUNE_BATCH_SIZE = 10_000;
+/** Largest event payload in bytes: PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_EVENT_PAYLOAD_BYTES = 7_999;
 
 /** resolvePostgresStoreOptions validates options and fills in defaults; throws ValidationError. */
 export function resolvePostgresStoreOptions(options: PostgresStoreOptions = {}): ResolvedPostgresStoreOptions {
@@ -146,6 +178,11 @@ function buildStatements(schema: string) {
     settle: sql.settleJobs(schema),
     renew: sql.renewLeases(schema),
     progress: sql.updateProgress(schema),
+    saveStep: sql.saveStep(schema),
+    parents: sql.selectParents(schema),
+    lockParents: sql.lockParents(schema),
+    insertDependencies: sql.insertDependencies(schema),
+    linkChildren: sql.linkChildren(schema),
     rescue: sql.rescueExpiredJobs(schema),
     get: sql.selectJob(schema),
     cancel: sql.cancelJob(schema),
@@ -156,6 +193,8 @@ function buildStatements(schema: string) {
     pause: sql.pauseQueue(schema),
     resume: sql.resumeQueue(schema),
     pauses: sql.selectQueuePauses(schema),
+    stuck: sql.selectStuckJobs(schema),
+    finishedCounts: sql.countFinishedJobs(schema),
     scheduleInsert: sql.insertSchedule(schema),
     scheduleUpdate: sql.updateSchedule(schema),
     scheduleGet: sql.selectSchedule(schema),
@@ -169,7 +208,29 @@ function buildStatements(schema: string) {
     scheduleFireSkip: sql.skipScheduleFire(schema),
     scheduleLiveJobs: sql.countLiveScheduleJobs(schema),
     scheduleHistory: sql.selectScheduleFires(schema),
+    tokenInsert: sql.insertApiToken(schema),
+    tokenByHash: sql.selectLiveApiTokenByHash(schema),
+    tokenByName: sql.selectLiveApiTokenByName(schema),
+    tokenGet: sql.selectApiToken(schema),
+    tokenList: sql.selectApiTokens(schema),
+    tokenRevoke: sql.revokeApiToken(schema),
+    tokenMarkUsed: sql.markApiTokenUsed(schema),
+    rateLimitTake: sql.takeRateLimit(schema),
+    rateLimitPrune: sql.pruneRateLimits(schema),
+    auditAppend: sql.appendAuditEntry(schema),
+    auditPrune: sql.pruneAuditEntries(schema),
   };
+}
+
+/** StuckJobRow is a row of selectStuckJobs. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: Date;
+  lease_owner: string | null;
+  total: number;
 }
 
 /** A pool or a client: anything that runs a query. */
@@ -188,9 +249,14 @@ export class PostgresStore implements Store {
   private readonly ownsPool: boolean;
   private readonly connectionConfig: pg.ClientConfig;
   private readonly channel: string;
+  private readonly eventChannel: string;
   private readonly statements: ReturnType<typeof buildStatements>;
-  private readonly subscribers = new Set<(notification: StoreNotification) => void>();
+  private readonly subscribers = new Map<(notification: StoreNotification) => void, SubscribeOptions>();
   private listener: NotificationListener | null = null;
+  /** Subscribers that asked for event records: the listener LISTENs on the event channel while there are any. */
+  private eventSubscriberCount = 0;
+  /** Numbers this store's event payloads: PostgreSQL drops a payload identical to another of the same transaction. */
+  private eventPayloadSequence = 0;
   /** Queues with committed jobs not yet announced, and the announcing in progress. */
   private readonly unannouncedQueues = new Set<string>();
   private announcing: Promise<void> | null = null;
@@ -205,6 +271,7 @@ export class PostgresStore implements Store {
     const resolved = resolvePostgresStoreOptions(options);
     this.schema = resolved.schema;
     this.channel = sql.notificationChannel(resolved.schema);
+    this.eventChannel = sql.eventChannel(resolved.schema);
     this.statements = buildStatements(resolved.schema);
     const applicationName = resolved.applicationName === undefined ? {} : { application_name: resolved.applicationName };
     if (resolved.pool) {
@@ -249,7 +316,49 @@ export class PostgresStore implements Store {
     }
   }
 
-  jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+  schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => schemaVersion(this.pool, this.schema));
+  }
+
+  async jobInsertMany({ jobs, transaction }: JobInsertManyParams): Promise<JobInsertResult[]> {
+    if (!jobs.some(hasParents)) return this.insertJobs(jobs, transaction);
+    checkParents(jobs);
+    // Children and their links commit together: in the caller's transaction, else in one of their own.
+    const insertAndLink = async (client: Queryable) => this.linkChildren(jobs, await this.insertJobs(jobs, client), client);
+    return transaction === undefined
+      ? this.inTransaction(insertAndLink)
+      : this.run(() => insertAndLink(asTransactionClient(transaction)));
+  }
+
+  /**
+   * linkChildren links the new jobs that have parents to them (see Store.jobInsertMany),
+   * inside the transaction that inserted them. The parents are locked (FOR SHARE) while
+   * their statuses are read, so none reaches a final status unseen before the links commit:
+   * its settle_children trigger then finds them.
+   */
+  private async linkChildren(jobs: JobInsert[], results: JobInsertResult[], client: Queryable): Promise<JobInsertResult[]> {
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const statuses = await execute<{ id: string; status: JobStatus }>(client, this.statements.lockParents, [
+      parentIds.filter(isUuid),
+    ]);
+    const links = linkParents(children, new Map(statuses.rows.map((row) => [row.id, row.status])));
+    const edges = links.flatMap((link) => link.parentIds.map((parentId) => [link.childId, parentId] as const));
+    await execute(client, this.statements.insertDependencies, [edges.map(([child]) => child), edges.map(([, parent]) => parent)]);
+    const linked = await execute<JobRow>(client, this.statements.linkChildren, [
+      links.map((link) => link.childId),
+      links.map((link) => JSON.stringify(link.parentIds)),
+      links.map((link) => link.waitingParents),
+      links.map((link) => link.onParentFailure),
+      children.map((child) => child.createdAt),
+      this.channel,
+    ]);
+    const byId = new Map(linked.rows.map((row) => [row.id, toJob(row)]));
+    return results.map((result) => ({ ...result, job: byId.get(result.job.id) ?? result.job }));
+  }
+
+  private insertJobs(jobs: JobInsert[], transaction: unknown): Promise<JobInsertResult[]> {
     return this.run(async () => {
       if (jobs.length === 0) return [];
       checkInsertLease(jobs, transaction !== undefined);
@@ -305,6 +414,8 @@ export class PostgresStore implements Store {
       const distinctQueues = [...new Set(queues)];
       const claimed: ClaimedJob[] = [];
       if (distinctQueues.length === 0) return claimed;
+      // A cancel of a job claimed before LISTEN was active would wait for the next heartbeat.
+      await this.listenerReady();
       for (let round = 0; round < MAX_CLAIM_ROUNDS && claimed.length < limit; round++) {
         let result: pg.QueryResult<ClaimRow>;
         try {
@@ -375,12 +486,27 @@ export class PostgresStore implements Store {
     });
   }
 
+  jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    return this.run(async () => {
+      if (!isUuid(id) || !isUuid(leaseToken)) return false;
+      const result = await execute(this.pool, this.statements.saveStep, [id, leaseToken, step.name, JSON.stringify(step)]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
   jobRescueExpired({ now, limit }: { now: Date; limit: number }): Promise<Job[]> {
     return this.run(async () => {
       if (limit <= 0) return [];
       await this.listenerReady();
       const result = await execute<JobRow>(this.pool, this.statements.rescue, [now, limit, now.toISOString(), this.channel]);
       return result.rows.map(toJob);
+    });
+  }
+
+  jobParents({ id }: { id: string }): Promise<Job[]> {
+    return this.run(async () => {
+      if (!isUuid(id)) return [];
+      return (await execute<JobRow>(this.pool, this.statements.parents, [id])).rows.map(toJob);
     });
   }
 
@@ -450,17 +576,9 @@ export class PostgresStore implements Store {
   }
 
   jobPrune({ olderThan, statuses }: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
-    return this.run(async () => {
-      const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
-      let deleted = 0;
-      while (finalStatuses.length > 0) {
-        const result = await execute(this.pool, this.statements.prune, [finalStatuses, olderThan, PRUNE_BATCH_SIZE]);
-        const count = result.rowCount ?? 0;
-        deleted += count;
-        if (count < PRUNE_BATCH_SIZE) break;
-      }
-      return deleted;
-    });
+    const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
+    if (finalStatuses.length === 0) return this.run(async () => 0);
+    return this.pruneInBatches(this.statements.prune, [finalStatuses, olderThan]);
   }
 
   jobDelete({ id }: { id: string }): Promise<{ job: Job; deleted: boolean } | null> {
@@ -492,6 +610,31 @@ export class PostgresStore implements Store {
     return this.run(async () => {
       const result = await execute<QueueStatsRow>(this.pool, this.statements.stats, []);
       return result.rows;
+    });
+  }
+
+  jobHealth({ stuckBefore, stuckLimit, finishedSince }: JobHealthParams): Promise<JobHealth> {
+    return this.run(async () => {
+      const [stuck, counts] = await Promise.all([
+        execute<StuckJobRow>(this.pool, this.statements.stuck, [stuckBefore, stuckLimit]),
+        execute<{ status: keyof JobHealth['finished']; count: number }>(this.pool, this.statements.finishedCounts, [
+          finishedSince,
+        ]),
+      ]);
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      for (const { status, count } of counts.rows) finished[status] = count;
+      return {
+        stuck: stuck.rows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: row.started_at,
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuck.rows[0]?.total ?? 0,
+        finished,
+      };
     });
   }
 
@@ -606,24 +749,131 @@ export class PostgresStore implements Store {
     );
   }
 
-  subscribe(listener: (notification: StoreNotification) => void): () => void {
+  rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult> {
+    return this.run(async () => {
+      const take = checkRateLimitTake(params);
+      const { key, limit, windowMs, cost, now } = take;
+      const result = await execute<{ allowed: boolean; reset_at: string }>(this.pool, this.statements.rateLimitTake, [
+        key,
+        now.getTime(),
+        rateLimitInterval(limit, windowMs),
+        limit,
+        cost,
+      ]);
+      const row = result.rows[0] as { allowed: boolean; reset_at: string };
+      return rateLimitResult(row.allowed, Number(row.reset_at), take);
+    });
+  }
+
+  rateLimitPrune({ now }: { now: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.rateLimitPrune, [now.getTime()]);
+  }
+
+  auditAppend({ entry }: { entry: AuditEntryInput }): Promise<AuditEntry> {
+    return this.run(async () => {
+      const result = await execute<AuditRow>(this.pool, this.statements.auditAppend, [
+        entry.at,
+        entry.principal.id,
+        entry.principal.name,
+        entry.principal.role,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.status,
+        entry.requestId,
+        entry.clientAddress,
+      ]);
+      return toAuditEntry(result.rows[0] as AuditRow);
+    });
+  }
+
+  auditList({ filter, after, limit }: AuditListParams): Promise<AuditListResult> {
+    return this.run(async () => {
+      checkAuditCursor(after);
+      const query = sql.listAuditEntries(this.schema, { ...filter, after }, limit + 1);
+      const result = await this.pool.query<AuditRow>({ ...query, types: QUERY_TYPES });
+      const entries = result.rows.slice(0, limit).map(toAuditEntry);
+      const last = entries.at(-1);
+      return { entries, nextCursor: result.rows.length > limit && last ? last.id : null };
+    });
+  }
+
+  auditPrune({ olderThan }: { olderThan: Date }): Promise<number> {
+    return this.pruneInBatches(this.statements.auditPrune, [olderThan]);
+  }
+
+  subscribe(listener: (notification: StoreNotification) => void, options: SubscribeOptions = {}): () => void {
     if (this.closing) throw new ClientClosedError();
-    this.subscribers.add(listener);
+    // A wrapper per call, so the same function subscribed twice is also removed twice.
+    const subscription = (notification: StoreNotification) => listener(notification);
+    this.subscribers.set(subscription, options);
     if (!this.listener) {
       this.listener = new NotificationListener({
         clientConfig: this.connectionConfig,
         schema: this.schema,
-        onNotification: (notification, source) => {
-          // This store's own announcements reached its subscribers when the jobs committed.
-          if (source !== this.instanceId) this.publish(notification);
-        },
+        // This store's own announcements reached its subscribers when the jobs committed.
+        ownSource: this.instanceId,
+        onNotification: (notification) => this.publish(notification),
         onReconnect: () => this.publish({ type: 'jobs_available', queue: '*' }),
       });
       this.listener.start();
     }
+    if (options.events) this.countEventSubscriber(+1);
+    let subscribed = true;
     return () => {
-      this.subscribers.delete(listener);
+      if (!subscribed) return;
+      subscribed = false;
+      this.subscribers.delete(subscription);
+      if (options.events) this.countEventSubscriber(-1);
     };
+  }
+
+  async whenSubscribed(): Promise<void> {
+    await this.listener?.listening();
+  }
+
+  eventPublish({ events }: { events: EventRecord[] }): Promise<void> {
+    return this.run(async () => {
+      const payloads = this.eventPayloads(events);
+      if (payloads.length > 0) await execute(this.pool, sql.publishEvents, [this.eventChannel, payloads]);
+    });
+  }
+
+  /**
+   * eventPayloads packs records, in order, into as few payloads under the size limit as
+   * possible, each starting with this store's tag (see eventPayloadPrefix). A record that
+   * does not fit in a payload of its own is left out.
+   */
+  private eventPayloads(events: EventRecord[]): string[] {
+    const payloads: string[] = [];
+    const prefix = eventPayloadPrefix(this.instanceId);
+    let open = '';
+    let records: string[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (records.length > 0) payloads.push(`${open}${records.join(',')}]}`);
+      records = [];
+    };
+    for (const event of events) {
+      const record = JSON.stringify(event);
+      const recordBytes = Buffer.byteLength(record);
+      if (records.length > 0 && bytes + 1 + recordBytes + 2 > MAX_EVENT_PAYLOAD_BYTES) close();
+      if (records.length === 0) {
+        this.eventPayloadSequence += 1;
+        open = `${prefix}"sequence":${this.eventPayloadSequence},"events":[`;
+        bytes = Buffer.byteLength(open);
+        if (bytes + recordBytes + 2 > MAX_EVENT_PAYLOAD_BYTES) continue;
+      } else bytes += 1;
+      records.push(record);
+      bytes += recordBytes;
+    }
+    close();
+    return payloads;
+  }
+
+  private countEventSubscriber(change: 1 | -1): void {
+    this.eventSubscriberCount += change;
+    this.listener?.listenEvents(this.eventSubscriberCount > 0);
   }
 
   /**
@@ -645,7 +895,8 @@ export class PostgresStore implements Store {
   }
 
   private publish(notification: StoreNotification): void {
-    for (const subscriber of this.subscribers) {
+    for (const [subscriber, options] of this.subscribers) {
+      if (notification.type === 'events' && !options.events) continue;
       try {
         subscriber(notification);
       } catch {
@@ -654,12 +905,70 @@ export class PostgresStore implements Store {
     }
   }
 
+  tokenInsert({ token }: { token: ApiTokenInsert }): Promise<ApiToken> {
+    return this.run(async () => {
+      checkApiTokenInsert(token);
+      const { id, name, role, secretHash, createdAt } = token;
+      const inserted = await execute<ApiTokenRow>(this.pool, this.statements.tokenInsert, [
+        id,
+        name,
+        role,
+        secretHash,
+        createdAt,
+      ]);
+      const row = inserted.rows[0];
+      if (row) return toApiToken(row);
+      if ((await execute(this.pool, this.statements.tokenByName, [name])).rows.length > 0) throw new TokenNameTakenError(name);
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  tokenFindByHash({ secretHash }: { secretHash: string }): Promise<ApiToken | null> {
+    return this.run(async () => {
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenByHash, [secretHash])).rows[0];
+      return row ? toApiToken(row) : null;
+    });
+  }
+
+  tokenList({ includeRevoked }: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    return this.run(async () =>
+      (await execute<ApiTokenRow>(this.pool, this.statements.tokenList, [includeRevoked])).rows.map(toApiToken),
+    );
+  }
+
+  tokenRevoke({ id, now }: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(async () => {
+      const revoked = (await execute<ApiTokenRow>(this.pool, this.statements.tokenRevoke, [id, now])).rows[0];
+      if (revoked) return { token: toApiToken(revoked), applied: true };
+      const row = (await execute<ApiTokenRow>(this.pool, this.statements.tokenGet, [id])).rows[0];
+      return row ? { token: toApiToken(row), applied: false } : null;
+    });
+  }
+
+  tokenMarkUsed({ id, now }: { id: string; now: Date }): Promise<void> {
+    return this.run(async () => {
+      await execute(this.pool, this.statements.tokenMarkUsed, [id, now]);
+    });
+  }
+
   /**
    * listenerReady waits, after a first subscribe(), until LISTEN is active, so the
    * notifications of this store's own writes reach its subscribers.
    */
   private async listenerReady(): Promise<void> {
     if (this.listener) await this.listener.ready;
+  }
+
+  /** pruneInBatches runs a delete of at most PRUNE_BATCH_SIZE rows (its last parameter) until it deletes fewer; returns how many in all. */
+  private pruneInBatches(statement: sql.Statement, values: unknown[]): Promise<number> {
+    return this.run(async () => {
+      let deleted = 0;
+      for (;;) {
+        const count = (await execute(this.pool, statement, [...values, PRUNE_BATCH_SIZE])).rowCount ?? 0;
+        deleted += count;
+        if (count < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
   }
 
   /** inTransaction runs `work` on one pooled connection inside BEGIN/COMMIT (ROLLBACK when it throws). */
@@ -786,6 +1095,8 @@ function newJob(insert: JobInsert): Job {
     leaseOwner: insert.lease?.owner ?? null,
     leaseExpiresAt: insert.lease?.expiresAt ?? null,
     cancelRequested: false,
+    steps: [],
+    dependsOn: [],
   };
 }
 
@@ -831,6 +1142,8 @@ interface JobRow {
   lease_owner: string | null;
   lease_expires_at: Date | null;
   cancel_requested: boolean;
+  steps: JobStep[] | null;
+  depends_on: string[] | null;
 }
 
 /** ClaimRow is one row of the claim statement: a started job, or nulls when none was. */
@@ -863,6 +1176,8 @@ function toJob(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested,
+    steps: row.steps ?? [],
+    dependsOn: row.depends_on ?? [],
   };
 }
 
@@ -894,6 +1209,27 @@ interface ScheduleRow {
   last_run_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** ApiTokenRow is an api_tokens row (without the secret hash, which is never read back). */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+function toApiToken(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 /** ScheduleFireRow is a schedule_fires row. */
@@ -955,5 +1291,34 @@ function toScheduleFire(row: ScheduleFireRow): ScheduleFire {
     jobId: row.job_id,
     reason: row.reason,
     recordedAt: row.recorded_at,
+  };
+}
+
+/** AuditRow is an audit_log row as node-postgres parses it (bigint ids come as strings). */
+interface AuditRow {
+  id: string;
+  at: Date;
+  principal_id: string;
+  principal_name: string;
+  principal_role: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_address: string;
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    principal: { id: row.principal_id, name: row.principal_name, role: row.principal_role },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    status: row.status,
+    requestId: row.request_id,
+    clientAddress: row.client_address,
   };
 }

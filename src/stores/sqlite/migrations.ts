@@ -156,6 +156,62 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'api_tokens',
+    sql: `
+      -- API keys: the secret is never stored, only its SHA-256 (hex), which requests are looked up by.
+      CREATE TABLE jobyard_api_tokens (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        role         TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        secret_hash  TEXT    NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+      ) STRICT;
+
+      -- A name names one live token; a revoked token's name may be given again.
+      CREATE UNIQUE INDEX jobyard_api_tokens_live_name ON jobyard_api_tokens (name) WHERE revoked_at IS NULL;
+    `,
+  },
+  {
+    version: 7,
+    name: 'rate_limits_and_audit_log',
+    sql: `
+      -- One row per rate limit key: reset_at (epoch ms) is when the key is whole again (GCRA's
+      -- theoretical arrival time). A row with reset_at <= now equals no row, so the pruner
+      -- deletes those through the index.
+      CREATE TABLE jobyard_rate_limits (
+        key      TEXT    NOT NULL PRIMARY KEY,
+        reset_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX jobyard_rate_limits_reset_at ON jobyard_rate_limits (reset_at);
+
+      -- The audit log is append-only: ids follow recording order (AUTOINCREMENT never reuses
+      -- the id of a pruned entry), and a trigger refuses every UPDATE.
+      CREATE TABLE jobyard_audit_log (
+        id             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        at             INTEGER NOT NULL,
+        principal_id   TEXT    NOT NULL,
+        principal_name TEXT    NOT NULL,
+        principal_role TEXT,
+        action         TEXT    NOT NULL,
+        target         TEXT,
+        outcome        TEXT    NOT NULL CHECK (outcome IN ('success', 'denied', 'error')),
+        status         INTEGER NOT NULL,
+        request_id     TEXT    NOT NULL,
+        client_address TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX jobyard_audit_log_at ON jobyard_audit_log (at);
+      CREATE INDEX jobyard_audit_log_principal ON jobyard_audit_log (principal_id, id);
+      CREATE INDEX jobyard_audit_log_target ON jobyard_audit_log (target, id) WHERE target IS NOT NULL;
+      CREATE TRIGGER jobyard_audit_log_append_only BEFORE UPDATE ON jobyard_audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'jobyard audit entries are never updated');
+      END;
+    `,
+  },
+  {
     version: 8,
     name: 'paused_queues',
     sql: `
@@ -166,6 +222,61 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         queue     TEXT    NOT NULL PRIMARY KEY,
         paused_at INTEGER NOT NULL
       ) STRICT;
+    `,
+  },
+  {
+    version: 9,
+    name: 'job_steps',
+    sql: `
+      -- Durable steps of a job: a JSON array of step records, NULL (no steps) for most jobs.
+      ALTER TABLE jobyard_jobs ADD COLUMN steps TEXT;
+    `,
+  },
+  {
+    version: 10,
+    name: 'job_dependencies',
+    sql: `
+      -- A child job waits, scheduled far in the future, until waiting_parents reaches 0.
+      ALTER TABLE jobyard_jobs ADD COLUMN depends_on TEXT; -- JSON array of parent ids; NULL for none
+      ALTER TABLE jobyard_jobs ADD COLUMN waiting_parents INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobyard_jobs ADD COLUMN on_parent_failure TEXT CHECK (on_parent_failure IN ('cancel', 'run'));
+      -- Set on parents only, so that the trigger below costs nothing for other jobs.
+      ALTER TABLE jobyard_jobs ADD COLUMN has_dependents INTEGER NOT NULL DEFAULT 0;
+
+      CREATE TABLE jobyard_job_dependencies (
+        parent_id TEXT NOT NULL REFERENCES jobyard_jobs (id) ON DELETE CASCADE,
+        child_id  TEXT NOT NULL REFERENCES jobyard_jobs (id) ON DELETE CASCADE,
+        PRIMARY KEY (parent_id, child_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX jobyard_job_dependencies_child ON jobyard_job_dependencies (child_id);
+
+      -- A parent reaching a final status settles its waiting children in the same transaction,
+      -- whichever write got it there (an outcome, a cancel, the rescuer). Cancelled children
+      -- fire it in turn (recursive_triggers is on). jobyard_jobs_released is a function each
+      -- SQLite store registers on its connection: it wakes that process's workers.
+      CREATE TRIGGER jobyard_jobs_settle_children AFTER UPDATE OF status ON jobyard_jobs
+      WHEN NEW.has_dependents = 1 AND OLD.status <> NEW.status AND NEW.status IN ('completed', 'failed', 'cancelled')
+      BEGIN
+        UPDATE jobyard_jobs SET
+          waiting_parents = waiting_parents - 1,
+          run_at = CASE WHEN waiting_parents = 1 THEN NEW.finished_at ELSE run_at END
+        WHERE id IN (SELECT child_id FROM jobyard_job_dependencies WHERE parent_id = NEW.id)
+          AND status = 'scheduled' AND waiting_parents > 0
+          AND (NEW.status = 'completed' OR on_parent_failure = 'run');
+        UPDATE jobyard_jobs SET
+          status = 'cancelled', finished_at = NEW.finished_at, waiting_parents = 0,
+          errors = json_insert(errors, '$[#]', json_object(
+            'attempt', attempt,
+            'at', strftime('%Y-%m-%dT%H:%M:%fZ', NEW.finished_at / 1000.0, 'unixepoch'),
+            'message', 'parent job ' || NEW.id || ' ' || NEW.status,
+            'name', 'JOBYARD_PARENT_FAILED'))
+        WHERE id IN (SELECT child_id FROM jobyard_job_dependencies WHERE parent_id = NEW.id)
+          AND status = 'scheduled' AND waiting_parents > 0
+          AND NEW.status <> 'completed' AND on_parent_failure = 'cancel';
+        SELECT jobyard_jobs_released(queue) FROM jobyard_jobs
+        WHERE id IN (SELECT child_id FROM jobyard_job_dependencies WHERE parent_id = NEW.id)
+          AND status = 'scheduled' AND waiting_parents = 0 AND run_at = NEW.finished_at;
+      END;
     `,
   },
 ];

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS jobyard_migrations (
 /** Reads the highest applied migration version (0 when none). No parameters. */
 export const MIGRATIONS_CURRENT_VERSION = `SELECT coalesce(max(version), 0) AS version FROM jobyard_migrations`;
 
+/** Says whether the migration ledger exists (1) or not (0): a never-migrated database has none. No parameters. */
+export const MIGRATIONS_TABLE_EXISTS = `
+SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobyard_migrations') AS present`;
+
 /** Records an applied migration. @version, @name, @appliedAt. */
 export const MIGRATION_RECORD = `INSERT INTO jobyard_migrations (version, name, applied_at) VALUES (@version, @name, @appliedAt)`;
 
@@ -62,6 +66,31 @@ export const JOB_GET_LIVE_BY_DEDUP_KEY = `SELECT * FROM jobyard_jobs WHERE dedup
 
 /** Reads one job. @id. */
 export const JOB_GET = `SELECT * FROM jobyard_jobs WHERE id = @id`;
+
+/** Reads the parents of a job in its depends_on order (pruned ones are gone). @id. */
+export const JOB_PARENTS = `
+SELECT parent.* FROM json_each((SELECT depends_on FROM jobyard_jobs WHERE id = @id)) AS listed
+JOIN jobyard_jobs AS parent ON parent.id = listed.value
+ORDER BY listed.key`;
+
+/** Reads the statuses of would-be parents. @ids (JSON array). */
+export const JOB_PARENT_STATUSES = `SELECT id, status FROM jobyard_jobs WHERE id IN (SELECT value FROM json_each(@ids))`;
+
+/** Records that a child waits for parents, and marks the parents as having children. @childId, @parentIds (JSON array). */
+export const JOB_DEPENDENCIES_INSERT = `
+INSERT INTO jobyard_job_dependencies (parent_id, child_id) SELECT value, @childId FROM json_each(@parentIds)`;
+export const JOB_PARENTS_MARK = `
+UPDATE jobyard_jobs SET has_dependents = 1 WHERE id IN (SELECT value FROM json_each(@parentIds)) AND has_dependents = 0`;
+
+/**
+ * Sets how a new child waits: due at @now when no parent is left to wait for.
+ * @id, @dependsOn (JSON array), @waitingParents, @onParentFailure, @now.
+ */
+export const JOB_CHILD_LINK = `
+UPDATE jobyard_jobs SET depends_on = @dependsOn, waiting_parents = @waitingParents, on_parent_failure = @onParentFailure,
+  run_at = CASE WHEN @waitingParents = 0 THEN @now ELSE run_at END
+WHERE id = @id
+RETURNING *`;
 
 /**
  * Reads the next claimable jobs of one queue in claim order, skipping jobs whose concurrency
@@ -146,6 +175,20 @@ export const JOB_LEASE_RENEW = `
 UPDATE jobyard_jobs SET lease_expires_at = @leaseExpiresAt
 WHERE ${LEASE_HELD}
 RETURNING cancel_requested`;
+
+/**
+ * Records a durable step of a running attempt: replaces the step of the same name, else
+ * appends it. @id, @leaseToken, @name, @step (JSON text).
+ */
+export const JOB_STEP_SAVE = `
+UPDATE jobyard_jobs SET steps = CASE
+  WHEN EXISTS (SELECT 1 FROM json_each(jobyard_jobs.steps) WHERE value ->> '$.name' = @name)
+  THEN (SELECT json_group_array(json(step)) FROM (
+    SELECT CASE WHEN value ->> '$.name' = @name THEN @step ELSE value END AS step
+    FROM json_each(jobyard_jobs.steps) ORDER BY key))
+  ELSE json_insert(coalesce(steps, '[]'), '$[#]', json(@step))
+END
+WHERE ${LEASE_HELD}`;
 
 /** Stores the progress of a running attempt. @id, @leaseToken, @progress, @message. */
 export const JOB_PROGRESS = `
@@ -262,6 +305,24 @@ GROUP BY queue, status
 ORDER BY queue, status`;
 
 /**
+ * Lists running jobs started before @stuckBefore, oldest start first, at most @limit, each
+ * with the count of all such jobs (`total`). Reads running jobs through the lease-expiry
+ * partial index, whose condition it states.
+ */
+export const JOB_STUCK = `
+SELECT id, queue, task, attempt, started_at, lease_owner, count(*) OVER () AS total
+FROM jobyard_jobs
+WHERE status = 'running' AND started_at < @stuckBefore
+ORDER BY started_at, id
+LIMIT @limit`;
+
+/** Counts jobs per final status finished at or after @since, through the prune index. */
+export const JOB_FINISHED_COUNTS = `
+SELECT status, count(*) AS count FROM jobyard_jobs
+WHERE ${FINAL} AND finished_at >= @since
+GROUP BY status`;
+
+/**
  * Inserts a schedule unless one has its id; returns the new row, or nothing.
  * One parameter per column (@id, @name, ... @updatedAt).
  */
@@ -348,3 +409,100 @@ SELECT * FROM jobyard_schedule_fires
 WHERE schedule_id = @scheduleId
 ORDER BY fire_at DESC, manual
 LIMIT @limit`;
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+/**
+ * Inserts an API token unless a live token has its name (or its id or hash exists); returns
+ * the row when inserted. @id, @name, @role, @secretHash, @createdAt.
+ */
+export const TOKEN_INSERT = `
+INSERT INTO jobyard_api_tokens (id, name, role, secret_hash, created_at)
+VALUES (@id, @name, @role, @secretHash, @createdAt)
+ON CONFLICT DO NOTHING
+RETURNING *`;
+
+/** Reads the live token of a secret hash. @secretHash. */
+export const TOKEN_FIND_BY_HASH = `SELECT * FROM jobyard_api_tokens WHERE secret_hash = @secretHash AND revoked_at IS NULL`;
+
+/** Reads one token, revoked or not. @id. */
+export const TOKEN_GET = `SELECT * FROM jobyard_api_tokens WHERE id = @id`;
+
+/** Reads the live token of a name. @name. */
+export const TOKEN_GET_LIVE_BY_NAME = `SELECT * FROM jobyard_api_tokens WHERE name = @name AND revoked_at IS NULL`;
+
+/** Lists tokens oldest first; revoked ones only when @includeRevoked is 1. @includeRevoked. */
+export const TOKEN_LIST = `
+SELECT * FROM jobyard_api_tokens
+WHERE @includeRevoked = 1 OR revoked_at IS NULL
+ORDER BY created_at, id`;
+
+/** Revokes a live token; returns the row when it was live. @id, @now. */
+export const TOKEN_REVOKE = `
+UPDATE jobyard_api_tokens SET revoked_at = @now
+WHERE id = @id AND revoked_at IS NULL
+RETURNING *`;
+
+/** Sets last_used_at to @now unless it is already later. @id, @now. */
+export const TOKEN_MARK_USED = `
+UPDATE jobyard_api_tokens SET last_used_at = @now
+WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @now)`;
+
+// ---------------------------------------------------------------------------------------
+// Rate limits
+
+/** Reads the time a rate limit key is whole again (epoch ms). @key. */
+export const RATE_LIMIT_GET = `SELECT reset_at FROM jobyard_rate_limits WHERE key = @key`;
+
+/** Stores the time a rate limit key is whole again. @key, @resetAt. */
+export const RATE_LIMIT_SET = `
+INSERT INTO jobyard_rate_limits (key, reset_at) VALUES (@key, @resetAt)
+ON CONFLICT (key) DO UPDATE SET reset_at = excluded.reset_at`;
+
+/** Deletes up to @batchSize keys that are whole again at @now. */
+export const RATE_LIMIT_PRUNE_BATCH = `
+DELETE FROM jobyard_rate_limits WHERE key IN (
+  SELECT key FROM jobyard_rate_limits WHERE reset_at <= @now LIMIT @batchSize
+)`;
+
+// ---------------------------------------------------------------------------------------
+// Audit log
+
+/** Appends an audit entry and returns it. One parameter per column but the id. */
+export const AUDIT_APPEND = `
+INSERT INTO jobyard_audit_log (
+  at, principal_id, principal_name, principal_role, action, target, outcome, status, request_id, client_address
+) VALUES (
+  @at, @principalId, @principalName, @principalRole, @action, @target, @outcome, @status, @requestId, @clientAddress
+)
+RETURNING *`;
+
+/** AuditListConditions are the filters a list of audit entries applies, each bound by name. */
+export type AuditListCondition = 'principalId' | 'action' | 'target' | 'outcome' | 'from' | 'to' | 'after';
+
+const AUDIT_CONDITIONS: Record<AuditListCondition, string> = {
+  principalId: 'principal_id = @principalId',
+  action: 'action = @action',
+  target: 'target = @target',
+  outcome: 'outcome = @outcome',
+  from: 'at >= @from',
+  to: 'at < @to',
+  after: 'id < @after',
+};
+
+/**
+ * Lists audit entries newest first with only the given conditions (so that SQLite can use
+ * the index of a selective one): @principalId, @action, @target, @outcome, @from (at >=),
+ * @to (at <), @after (id <); then @limit.
+ */
+export function auditList(conditions: AuditListCondition[]): string {
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.map((name) => AUDIT_CONDITIONS[name]).join(' AND ')}`;
+  return `SELECT * FROM jobyard_audit_log ${where} ORDER BY id DESC LIMIT @limit`;
+}
+
+/** Deletes up to @batchSize entries recorded before @olderThan. */
+export const AUDIT_PRUNE_BATCH = `
+DELETE FROM jobyard_audit_log WHERE id IN (
+  SELECT id FROM jobyard_audit_log WHERE at < @olderThan LIMIT @batchSize
+)`;

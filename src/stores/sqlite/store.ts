@@ -3,12 +3,18 @@ import {
   InvalidStateError,
   SchemaTooNewError,
   StoreUnavailableError,
+  TokenNameTakenError,
   ValidationError,
   type ValidationIssue,
 } from '../../errors/index.js';
 import type {
+  ApiTokenInsert,
+  AuditListParams,
+  AuditListResult,
   ClaimedJob,
   JobClaimParams,
+  JobHealth,
+  JobHealthParams,
   JobInsert,
   JobInsertManyParams,
   JobInsertResult,
@@ -20,25 +26,42 @@ import type {
   JobSettle,
   JobSettleManyParams,
   JobSettleResult,
+  JobStepSaveParams,
   MigrateResult,
   QueuePause,
   QueueStatsRow,
+  RateLimitTakeParams,
+  RateLimitTakeResult,
   ScheduleFireParams,
   ScheduleFireResult,
   SchedulePatch,
+  SchemaVersion,
   Store,
   StoreCapabilities,
   StoreNotification,
 } from '../../store/index.js';
 import {
+  checkApiTokenInsert,
+  checkAuditCursor,
   checkInsertLease,
+  checkParents,
+  checkRateLimitTake,
   dedupKeyHeldReason,
+  hasParents,
   insertedStatus,
+  isDueOnInsert,
+  linkParents,
   maxInstancesReason,
   scheduledJob,
+  takeFromBucket,
   withoutLease,
 } from '../../store/index.js';
 import type {
+  ApiToken,
+  AuditEntry,
+  AuditEntryInput,
+  AuditOutcome,
+  EventRecord,
   Job,
   JobErrorRecord,
   JobStatus,
@@ -99,6 +122,17 @@ export function resolveSqliteStoreOptions(options: SqliteStoreOptions = {}): Res
   return resolved;
 }
 
+/** StuckJobRow is a row of JOB_STUCK. */
+interface StuckJobRow {
+  id: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  started_at: number;
+  lease_owner: string | null;
+  total: number;
+}
+
 /** JobRow is a row of jobyard_jobs as better-sqlite3 returns it. */
 interface JobRow {
   id: string;
@@ -127,6 +161,8 @@ interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   cancel_requested: number;
+  steps: string | null;
+  depends_on: string | null;
 }
 
 /** ScheduleRow is a row of jobyard_schedules as better-sqlite3 returns it. */
@@ -158,6 +194,32 @@ interface ScheduleFireRow {
   job_id: string | null;
   reason: string | null;
   recorded_at: number;
+}
+
+/** ApiTokenRow is a row of jobyard_api_tokens. */
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  role: ApiToken['role'];
+  secret_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** AuditRow is a row of jobyard_audit_log. */
+interface AuditRow {
+  id: number;
+  at: number;
+  principal_id: string;
+  principal_name: string;
+  principal_role: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  status: number;
+  request_id: string;
+  client_address: string;
 }
 
 /** ClaimCandidate is what jobClaim needs to merge the candidates of several queues in claim order. */
@@ -205,7 +267,7 @@ function classifySqliteError(error: unknown, db: Database.Database | undefined):
  * share the file (WAL mode; writers take turns). Notifications are published inside this
  * process; while anyone subscribes, a watch on the database file also reports commits of
  * other processes as `jobs_available` for every queue ('*'), and polling remains the
- * fallback. Calls run synchronously on the event loop and return settled promises.
+ * fallback. Event records (eventPublish) do not reach other processes. Calls run synchronously on the event loop and return settled promises.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -216,6 +278,8 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(notification: StoreNotification) => void>();
   /** Hears commits of other processes while anyone subscribes; null for in-memory databases. */
   private readonly fileWatcher: DatabaseFileWatcher | null;
+  /** Queues of child jobs the dependency trigger made due, announced once the write is done. */
+  private readonly releasedQueues = new Set<string>();
 
   private readonly migrateInTransaction: () => MigrateResult;
   private readonly insertInTransaction: (jobs: JobInsert[]) => JobInsertResult[];
@@ -232,6 +296,7 @@ export class SqliteStore implements Store {
   private readonly retryInTransaction: (id: string, now: number) => { job: Job; applied: boolean } | null;
   private readonly scheduleUpdateInTransaction: (id: string, patch: SchedulePatch, now: number) => Schedule | null;
   private readonly scheduleFireInTransaction: (params: ScheduleFireParams) => ScheduleFireResult;
+  private readonly rateLimitTakeInTransaction: (params: Required<RateLimitTakeParams>) => RateLimitTakeResult;
 
   /** The constructor opens the database but does not migrate; createSqliteStore does both. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -244,11 +309,18 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${resolved.synchronous}`);
       db.pragma('foreign_keys = ON');
+      // A cancelled child job cancels its own children through the same trigger (migration 10).
+      db.pragma('recursive_triggers = ON');
     } catch (error) {
       db?.close();
       throw classifySqliteError(error, undefined);
     }
     this.db = db;
+    // Called by the trigger that settles child jobs, for each child it made due.
+    db.function('jobyard_jobs_released', { deterministic: false, directOnly: false }, (queue: unknown) => {
+      if (typeof queue === 'string') this.releasedQueues.add(queue);
+      return null;
+    });
     this.fileWatcher = db.memory
       ? null
       : new DatabaseFileWatcher(resolved.filename, () => this.publish({ type: 'jobs_available', queue: '*' }));
@@ -265,6 +337,10 @@ export class SqliteStore implements Store {
       this.updateSchedule(id, patch, now),
     ).immediate;
     this.scheduleFireInTransaction = db.transaction((params: ScheduleFireParams) => this.fireSchedule(params)).immediate;
+    // The read and the write of a take share the write lock, so takes of other processes wait between them.
+    this.rateLimitTakeInTransaction = db.transaction((params: Required<RateLimitTakeParams>) =>
+      this.takeRateLimit(params),
+    ).immediate;
   }
 
   async migrate(): Promise<MigrateResult> {
@@ -281,15 +357,22 @@ export class SqliteStore implements Store {
     this.run(() => this.statement(SQL.PING).get());
   }
 
+  async schemaVersion(): Promise<SchemaVersion> {
+    return this.run(() => {
+      const { present } = this.statement(SQL.MIGRATIONS_TABLE_EXISTS).get() as { present: number };
+      const applied = present ? (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version : 0;
+      return { applied, expected: SQLITE_SCHEMA_VERSION };
+    });
+  }
+
   async jobInsertMany(params: JobInsertManyParams): Promise<JobInsertResult[]> {
     if (params.transaction != null) {
       throw new ValidationError('The SQLite store cannot join a caller transaction (capabilities.transactionalEnqueue is false)');
     }
     checkInsertLease(params.jobs, false);
+    checkParents(params.jobs);
     const results = this.run(() => this.insertInTransaction(params.jobs));
-    this.publishAvailable(
-      results.filter((result) => result.created && result.job.status === 'available').map((result) => result.job.queue),
-    );
+    this.publishAvailable(results.filter(({ created, job }) => created && isDueOnInsert(job)).map((result) => result.job.queue));
     return results;
   }
 
@@ -305,6 +388,11 @@ export class SqliteStore implements Store {
 
   async jobLeaseRenew(params: JobLeaseRenewParams): Promise<JobLeaseRenewResult[]> {
     return this.run(() => this.renewInTransaction(params));
+  }
+
+  async jobStepSave({ id, leaseToken, step }: JobStepSaveParams): Promise<boolean> {
+    const values = { id, leaseToken, name: step.name, step: JSON.stringify(step) };
+    return this.run(() => this.statement(SQL.JOB_STEP_SAVE).run(values).changes > 0);
   }
 
   async jobProgress(params: JobProgressParams): Promise<boolean> {
@@ -324,6 +412,11 @@ export class SqliteStore implements Store {
     const jobs = rows.map(jobFromRow);
     this.publishAvailable(jobs.filter((job) => job.status === 'retryable').map((job) => job.queue));
     return jobs;
+  }
+
+  async jobParents(params: { id: string }): Promise<Job[]> {
+    if (typeof params.id !== 'string') return [];
+    return this.run(() => (this.statement(SQL.JOB_PARENTS).all({ id: params.id }) as JobRow[]).map(jobFromRow));
   }
 
   async jobGet(params: { id: string }): Promise<Job | null> {
@@ -368,18 +461,9 @@ export class SqliteStore implements Store {
   }
 
   async jobPrune(params: { olderThan: Date; statuses: JobStatus[] }): Promise<number> {
-    const bindings = {
+    return this.pruneInBatches(SQL.JOB_PRUNE_BATCH, {
       statuses: JSON.stringify(params.statuses),
       olderThan: params.olderThan.getTime(),
-      batchSize: PRUNE_BATCH_SIZE,
-    };
-    return this.run(() => {
-      let deleted = 0;
-      for (;;) {
-        const { changes } = this.statement(SQL.JOB_PRUNE_BATCH).run(bindings);
-        deleted += changes;
-        if (changes < PRUNE_BATCH_SIZE) return deleted;
-      }
     });
   }
 
@@ -413,6 +497,33 @@ export class SqliteStore implements Store {
     return this.run(() => (this.statement(SQL.QUEUE_PAUSES).all() as QueuePauseRow[]).map(queuePauseFromRow));
   }
 
+  async jobHealth(params: JobHealthParams): Promise<JobHealth> {
+    return this.run(() => {
+      const stuckRows = this.statement(SQL.JOB_STUCK).all({
+        stuckBefore: params.stuckBefore.getTime(),
+        limit: params.stuckLimit,
+      }) as StuckJobRow[];
+      const finished = { completed: 0, failed: 0, cancelled: 0 };
+      const counts = this.statement(SQL.JOB_FINISHED_COUNTS).all({ since: params.finishedSince.getTime() }) as {
+        status: keyof typeof finished;
+        count: number;
+      }[];
+      for (const { status, count } of counts) finished[status] = count;
+      return {
+        stuck: stuckRows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          task: row.task,
+          attempt: row.attempt,
+          startedAt: new Date(row.started_at),
+          leaseOwner: row.lease_owner,
+        })),
+        stuckCount: stuckRows[0]?.total ?? 0,
+        finished,
+      };
+    });
+  }
+
   subscribe(listener: (notification: StoreNotification) => void): () => void {
     // A wrapper per call, so the same function subscribed twice is also removed twice.
     const subscription = (notification: StoreNotification) => listener(notification);
@@ -423,6 +534,15 @@ export class SqliteStore implements Store {
       if (this.listeners.size === 0) this.fileWatcher?.stop();
     };
   }
+
+  /** whenSubscribed resolves at once: this store delivers to its subscribers in process. */
+  async whenSubscribed(): Promise<void> {}
+
+  /**
+   * eventPublish drops the batch: no other process can hear this store, and this process's
+   * own client hands its events to its watchers directly (see Store.eventPublish).
+   */
+  async eventPublish(_params: { events: EventRecord[] }): Promise<void> {}
 
   async scheduleInsert(params: { schedule: Schedule }): Promise<{ schedule: Schedule; created: boolean }> {
     const { schedule } = params;
@@ -473,13 +593,132 @@ export class SqliteStore implements Store {
     return rows.map(scheduleFireFromRow);
   }
 
+  async tokenInsert(params: { token: ApiTokenInsert }): Promise<ApiToken> {
+    const { token } = params;
+    checkApiTokenInsert(token);
+    return this.run(() => {
+      const inserted = this.statement(SQL.TOKEN_INSERT).get({
+        id: token.id,
+        name: token.name,
+        role: token.role,
+        secretHash: token.secretHash,
+        createdAt: token.createdAt.getTime(),
+      }) as ApiTokenRow | undefined;
+      if (inserted !== undefined) return apiTokenFromRow(inserted);
+      if (this.statement(SQL.TOKEN_GET_LIVE_BY_NAME).get({ name: token.name }) !== undefined) {
+        throw new TokenNameTakenError(token.name);
+      }
+      throw new ValidationError('Invalid API token', [{ path: 'id', message: 'a token with this id or secret hash exists' }]);
+    });
+  }
+
+  async tokenFindByHash(params: { secretHash: string }): Promise<ApiToken | null> {
+    const row = this.run(
+      () => this.statement(SQL.TOKEN_FIND_BY_HASH).get({ secretHash: params.secretHash }) as ApiTokenRow | undefined,
+    );
+    return row === undefined ? null : apiTokenFromRow(row);
+  }
+
+  async tokenList(params: { includeRevoked: boolean }): Promise<ApiToken[]> {
+    const rows = this.run(
+      () => this.statement(SQL.TOKEN_LIST).all({ includeRevoked: params.includeRevoked ? 1 : 0 }) as ApiTokenRow[],
+    );
+    return rows.map(apiTokenFromRow);
+  }
+
+  async tokenRevoke(params: { id: string; now: Date }): Promise<{ token: ApiToken; applied: boolean } | null> {
+    return this.run(() => {
+      const revoked = this.statement(SQL.TOKEN_REVOKE).get({ id: params.id, now: params.now.getTime() }) as
+        | ApiTokenRow
+        | undefined;
+      if (revoked !== undefined) return { token: apiTokenFromRow(revoked), applied: true };
+      const row = this.statement(SQL.TOKEN_GET).get({ id: params.id }) as ApiTokenRow | undefined;
+      return row === undefined ? null : { token: apiTokenFromRow(row), applied: false };
+    });
+  }
+
+  async tokenMarkUsed(params: { id: string; now: Date }): Promise<void> {
+    this.run(() => this.statement(SQL.TOKEN_MARK_USED).run({ id: params.id, now: params.now.getTime() }));
+  }
+
+  async rateLimitTake(params: RateLimitTakeParams): Promise<RateLimitTakeResult> {
+    const take = checkRateLimitTake(params);
+    return this.run(() => this.rateLimitTakeInTransaction(take));
+  }
+
+  async rateLimitPrune(params: { now: Date }): Promise<number> {
+    return this.pruneInBatches(SQL.RATE_LIMIT_PRUNE_BATCH, { now: params.now.getTime() });
+  }
+
+  async auditAppend(params: { entry: AuditEntryInput }): Promise<AuditEntry> {
+    const { entry } = params;
+    const row = this.run(
+      () =>
+        this.statement(SQL.AUDIT_APPEND).get({
+          at: entry.at.getTime(),
+          principalId: entry.principal.id,
+          principalName: entry.principal.name,
+          principalRole: entry.principal.role,
+          action: entry.action,
+          target: entry.target,
+          outcome: entry.outcome,
+          status: entry.status,
+          requestId: entry.requestId,
+          clientAddress: entry.clientAddress,
+        }) as AuditRow,
+    );
+    return auditEntryFromRow(row);
+  }
+
+  async auditList(params: AuditListParams): Promise<AuditListResult> {
+    const { filter, after, limit } = params;
+    checkAuditCursor(after);
+    const bindings: Record<string, unknown> = {
+      principalId: filter.principalId,
+      action: filter.action,
+      target: filter.target,
+      outcome: filter.outcome,
+      from: filter.from?.getTime(),
+      to: filter.to?.getTime(),
+      after: after === undefined ? undefined : Number(after),
+    };
+    const conditions = (Object.keys(bindings) as SQL.AuditListCondition[]).filter((name) => bindings[name] !== undefined);
+    const given = Object.fromEntries(conditions.map((name) => [name, bindings[name]]));
+    // One row more than the page tells whether another page follows.
+    const rows = this.run(() => this.statement(SQL.auditList(conditions)).all({ ...given, limit: limit + 1 }) as AuditRow[]);
+    const entries = rows.slice(0, limit).map(auditEntryFromRow);
+    const last = entries.at(-1);
+    return { entries, nextCursor: rows.length > limit && last !== undefined ? last.id : null };
+  }
+
+  async auditPrune(params: { olderThan: Date }): Promise<number> {
+    return this.pruneInBatches(SQL.AUDIT_PRUNE_BATCH, { olderThan: params.olderThan.getTime() });
+  }
+
   /** run executes one synchronous piece of database work and classifies its failure. */
   private run<T>(work: () => T): T {
     try {
       return work();
     } catch (error) {
       throw classifySqliteError(error, this.db);
+    } finally {
+      if (this.releasedQueues.size > 0) {
+        this.publishAvailable(this.releasedQueues);
+        this.releasedQueues.clear();
+      }
     }
+  }
+
+  /** pruneInBatches runs a delete statement of at most @batchSize rows until it deletes fewer; returns how many in all. */
+  private pruneInBatches(sql: string, bindings: Record<string, unknown>): number {
+    return this.run(() => {
+      let deleted = 0;
+      for (;;) {
+        const { changes } = this.statement(sql).run({ ...bindings, batchSize: PRUNE_BATCH_SIZE });
+        deleted += changes;
+        if (changes < PRUNE_BATCH_SIZE) return deleted;
+      }
+    });
   }
 
   /** statement prepares each SQL text once (lazily: the tables exist only after migrate). */
@@ -522,13 +761,38 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * insertJobs inserts jobs in the caller's transaction. A leased job (local hand-off) of a
-   * paused queue is inserted without its lease: the hand-off is a claim, and a paused queue
-   * gives none.
+   * insertJobs inserts jobs in the caller's transaction, then links the new ones that have
+   * parents to them (see Store.jobInsertMany). A leased job (local hand-off) of a paused queue
+   * is inserted without its lease: the hand-off is a claim, and a paused queue gives none.
    */
   private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
     const paused = jobs.some((job) => job.lease !== undefined) ? this.pausedQueues() : null;
-    return jobs.map((job) => this.insertJob(job.lease !== undefined && paused?.has(job.queue) ? withoutLease(job) : job));
+    const results = jobs.map((job) =>
+      this.insertJob(job.lease !== undefined && paused?.has(job.queue) ? withoutLease(job) : job),
+    );
+    const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
+    if (children.length === 0) return results;
+    const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
+    const rows = this.statement(SQL.JOB_PARENT_STATUSES).all({ ids: JSON.stringify(parentIds) }) as {
+      id: string;
+      status: JobStatus;
+    }[];
+    const links = linkParents(children, new Map(rows.map((row) => [row.id, row.status])));
+    const linked = new Map<string, Job>();
+    for (const [index, link] of links.entries()) {
+      const parentIds = JSON.stringify(link.parentIds);
+      this.statement(SQL.JOB_DEPENDENCIES_INSERT).run({ childId: link.childId, parentIds });
+      this.statement(SQL.JOB_PARENTS_MARK).run({ parentIds });
+      const row = this.statement(SQL.JOB_CHILD_LINK).get({
+        id: link.childId,
+        dependsOn: parentIds,
+        waitingParents: link.waitingParents,
+        onParentFailure: link.onParentFailure,
+        now: (children[index] as JobInsert).createdAt.getTime(),
+      }) as JobRow;
+      linked.set(link.childId, jobFromRow(row));
+    }
+    return results.map((result) => ({ ...result, job: linked.get(result.job.id) ?? result.job }));
   }
 
   /** pausedQueues reads the names of the paused queues (a tiny table). */
@@ -748,6 +1012,13 @@ export class SqliteStore implements Store {
     return { applied: true, fires, jobs };
   }
 
+  private takeRateLimit(params: Required<RateLimitTakeParams>): RateLimitTakeResult {
+    const stored = this.statement(SQL.RATE_LIMIT_GET).get({ key: params.key }) as { reset_at: number } | undefined;
+    const { result, resetAt } = takeFromBucket(stored?.reset_at ?? null, params);
+    if (result.allowed && params.cost > 0) this.statement(SQL.RATE_LIMIT_SET).run({ key: params.key, resetAt });
+    return result;
+  }
+
   private retryJob(id: string, now: number): { job: Job; applied: boolean } | null {
     let retried: JobRow | undefined;
     try {
@@ -817,6 +1088,8 @@ function jobFromRow(row: JobRow): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested === 1,
+    steps: row.steps === null ? [] : JSON.parse(row.steps),
+    dependsOn: row.depends_on === null ? [] : JSON.parse(row.depends_on),
   };
 }
 
@@ -865,6 +1138,17 @@ function queuePauseFromRow(row: QueuePauseRow): QueuePause {
   return { queue: row.queue, pausedAt: new Date(row.paused_at) };
 }
 
+function apiTokenFromRow(row: ApiTokenRow): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
+  };
+}
+
 function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
   return {
     scheduleId: row.schedule_id,
@@ -874,5 +1158,19 @@ function scheduleFireFromRow(row: ScheduleFireRow): ScheduleFire {
     jobId: row.job_id,
     reason: row.reason,
     recordedAt: new Date(row.recorded_at),
+  };
+}
+
+function auditEntryFromRow(row: AuditRow): AuditEntry {
+  return {
+    id: String(row.id),
+    at: new Date(row.at),
+    principal: { id: row.principal_id, name: row.principal_name, role: row.principal_role },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    status: row.status,
+    requestId: row.request_id,
+    clientAddress: row.client_address,
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Jobyard } from '../../../src/core/index.js';
 import { Scheduler } from '../../../src/scheduler/index.js';
+import { hashTokenSecret } from '../../../src/service/index.js';
 import { waitUntil } from '../../helpers/script-process.js';
 import { assertExit, type CliHarness, type MakeCliDatabase, useCli } from './fixtures.js';
 
@@ -73,7 +74,54 @@ export function exerciseCli(name: string, makeDatabase: MakeCliDatabase): void {
 
       const pruned = await cli.run(['prune', '--older-than', '0', '--json']);
       assertExit(pruned, 0, 'prune');
-      assert.deepEqual(pruned.json(), { deleted: 0 });
+      assert.deepEqual(pruned.json(), { deleted: 0, auditEntries: 0, rateLimitKeys: 0 });
+    });
+
+    it('creates API keys with their secret shown once, lists and revokes them', async () => {
+      const created = await cli.run(['token', 'create', '--name', 'ci-bot', '--role', 'operator', '--json']);
+      assertExit(created, 0, 'token create');
+      const { token, secret } = created.json();
+      assert.deepEqual([token.name, token.role, token.revokedAt], ['ci-bot', 'operator', null]);
+      const store = cli.database().store;
+      assert.equal((await store.tokenFindByHash({ secretHash: hashTokenSecret(secret) }))?.id, token.id, 'the secret is the key');
+
+      const human = await cli.run(['token', 'create', '--name', 'viewer-bot', '--role', 'viewer']);
+      assertExit(human, 0, 'token create for people');
+      assert.match(human.stdout, /shown this once only: jy_[\w-]{43}\n/);
+      assertExit(await cli.run(['token', 'create', '--name', 'ci-bot', '--role', 'viewer']), 4, 'a taken name');
+      const badRole = await cli.run(['token', 'create', '--name', 'root-bot', '--role', 'root']);
+      assertExit(badRole, 2, 'an unknown role');
+      assert.match(badRole.stderr, /role/);
+      assertExit(await cli.run(['token', 'create', '--name', 'no-role']), 2, 'no --role');
+
+      const listed = await cli.run(['token', 'ls', '--json']);
+      assertExit(listed, 0, 'token ls');
+      assert.deepEqual(
+        listed.json().map(({ name }: { name: string }) => name),
+        ['ci-bot', 'viewer-bot'],
+      );
+      assert.doesNotMatch(listed.stdout, /jy_/, 'listings never show secrets');
+
+      const revoked = await cli.run(['token', 'revoke', 'ci-bot', '--json']);
+      assertExit(revoked, 0, 'token revoke by name');
+      assert.equal(revoked.json().id, token.id);
+      assert.equal(await store.tokenFindByHash({ secretHash: hashTokenSecret(secret) }), null, 'a revoked key is refused');
+      assertExit(await cli.run(['token', 'revoke', token.id]), 0, 'revoking a revoked key by id changes nothing');
+      const unknown = await cli.run(['token', 'revoke', 'ci-bot', '--json']);
+      assertExit(unknown, 3, 'no live key has the name any more');
+      assert.equal(JSON.parse(unknown.stderr).error.code, 'JOBYARD_TOKEN_NOT_FOUND');
+      const live = (await cli.run(['token', 'ls', '--json'])).json();
+      const all = (await cli.run(['token', 'ls', '--all', '--json'])).json();
+      assert.deepEqual(
+        [live.length, all.map(({ name, revokedAt }: { name: string; revokedAt: string | null }) => [name, revokedAt !== null])],
+        [
+          1,
+          [
+            ['ci-bot', true],
+            ['viewer-bot', false],
+          ],
+        ],
+      );
     });
 
     it('pauses, lists and resumes queues, and steers schedules', async () => {
@@ -167,7 +215,8 @@ export function exerciseCli(name: string, makeDatabase: MakeCliDatabase): void {
     });
 
     it('serves the API with a worker and the scheduler, and stops gracefully on SIGTERM', async () => {
-      const child = cli.start(['serve', '--port', '0', '--json']);
+      // No JOBYARD_DEV_TOKEN and not production: serve makes an admin dev token for the run.
+      const child = cli.start(['serve', '--port', '0', '--json'], { JOBYARD_DEV_TOKEN: '', NODE_ENV: '' });
       const out = lines(child.stdout);
       const err = lines(child.stderr);
       const describeOutput = () => `stdout: ${out.join('\n')}\nstderr: ${err.join('\n')}`;
@@ -176,14 +225,19 @@ export function exerciseCli(name: string, makeDatabase: MakeCliDatabase): void {
       assert.equal(started.event, 'started');
       assert.equal(started.scheduler, true);
       assert.deepEqual(started.worker, { queues: ['default'], concurrency: 10 });
+      assert.deepEqual([started.auth.enabled, started.auth.devTokenFrom], [true, 'generated']);
+      assert.match(started.auth.devToken, /^jydev_/);
 
       const health = await fetch(`${started.address}/health`);
       assert.equal(health.status, 200);
-      const enqueued = await fetch(`${started.address}/api/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ task: 'greet', payload: { name: 'Grace' } }),
-      });
+      const enqueue = (headers: Record<string, string>) =>
+        fetch(`${started.address}/api/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ task: 'greet', payload: { name: 'Grace' } }),
+        });
+      assert.equal((await enqueue({})).status, 401, 'auth is on');
+      const enqueued = await enqueue({ authorization: `Bearer ${started.auth.devToken}` });
       assert.equal(enqueued.status, 201);
       const { id } = (await enqueued.json()) as { id: string };
       const store = cli.database().store;

@@ -1,7 +1,9 @@
 import { describe } from 'node:test';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
+import { dependenciesSuite } from './dependencies.js';
 import { enqueueSuite } from './enqueue.js';
+import { eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
@@ -10,6 +12,7 @@ import { queriesSuite } from './queries.js';
 import { queueAdminSuite } from './queue-admin.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
+import { stepsSuite } from './steps.js';
 import { workerSuite } from './worker.js';
 
 export type { MakeStore, TestDatabase } from './fixtures.js';
@@ -32,5 +35,8 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
     describe('queue pause and job delete', () => queueAdminSuite(makeStore));
+    describe('durable steps', () => stepsSuite(makeStore));
+    describe('job dependencies', () => dependenciesSuite(makeStore));
+    describe('events', () => eventsSuite(makeStore));
   });
 }

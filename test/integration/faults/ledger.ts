@@ -39,6 +39,12 @@ export class Ledger {
       started_at INTEGER NOT NULL,
       finished_at INTEGER
     )`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS step_events (
+      id INTEGER PRIMARY KEY,
+      job_id TEXT NOT NULL,
+      step TEXT NOT NULL,
+      event TEXT NOT NULL CHECK (event IN ('started', 'finished'))
+    )`);
     this.insertRun = this.db.prepare('INSERT INTO runs (job_id, attempt, pid, started_at) VALUES (?, ?, ?, ?)');
     this.finishRun = this.db.prepare('UPDATE runs SET finished_at = ? WHERE id = ?');
   }
@@ -65,6 +71,22 @@ export class Ledger {
       .prepare('SELECT count(*) AS started, count(finished_at) AS finished FROM runs WHERE ? IS NULL OR pid = ?')
       .get(pid ?? null, pid ?? null) as { started: number; finished: number };
     return row;
+  }
+
+  /** recordStep notes that a durable step of a job started or finished its work in this process. */
+  recordStep(jobId: string, step: string, event: 'started' | 'finished'): void {
+    this.db.prepare('INSERT INTO step_events (job_id, step, event) VALUES (?, ?, ?)').run(jobId, step, event);
+  }
+
+  /** stepCounts tells, per step of a job, how often its work started and finished. */
+  stepCounts(jobId: string): Record<string, { started: number; finished: number }> {
+    const rows = this.db
+      .prepare(
+        `SELECT step, sum(event = 'started') AS started, sum(event = 'finished') AS finished
+         FROM step_events WHERE job_id = ? GROUP BY step ORDER BY step`,
+      )
+      .all(jobId) as { step: string; started: number; finished: number }[];
+    return Object.fromEntries(rows.map(({ step, started, finished }) => [step, { started, finished }]));
   }
 
   close(): void {

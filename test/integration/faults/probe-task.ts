@@ -39,3 +39,29 @@ export function probeTask(ledger: Ledger) {
 export function probePayloads(count: number, minMs: number, maxMs: number): ProbePayload[] {
   return Array.from({ length: count }, () => ({ sleepMs: minMs + Math.floor(Math.random() * (maxMs - minMs + 1)) }));
 }
+
+/** PIPELINE_STEPS are the durable steps of pipelineTask, in order. */
+export const PIPELINE_STEPS = ['sync', 'analyze', 'cluster', 'trends'] as const;
+
+/**
+ * pipelineTask is the durable-steps task of the fault tests: four steps that each record
+ * their work in the ledger and add to a running total. In its first attempt the third step
+ * blocks until the process is killed.
+ */
+export function pipelineTask(ledger: Ledger) {
+  return defineTask('fault-pipeline', {
+    steps: PIPELINE_STEPS,
+    handler: async (payload: { base: number }, { job, step }) => {
+      let total = payload.base;
+      for (const [index, name] of PIPELINE_STEPS.entries()) {
+        total = await step(name, async () => {
+          ledger.recordStep(job.id, name, 'started');
+          if (name === 'cluster' && job.attempt === 1) await new Promise(() => {});
+          ledger.recordStep(job.id, name, 'finished');
+          return total * 10 + index + 1;
+        });
+      }
+      return { total };
+    },
+  });
+}

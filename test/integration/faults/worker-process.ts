@@ -5,7 +5,7 @@
  *   node --import tsx test/integration/faults/worker-process.ts --store postgres --database URL --schema NAME --ledger FILE
  *
  * Options: --concurrency N, --lease-ms MS, --poll-ms MS, --application-name NAME (PostgreSQL).
- * It runs the probe task (which records every run in the ledger), reports on stdout one JSON
+ * It runs the probe and pipeline tasks (which record every run and step in the ledger), reports on stdout one JSON
  * line per message (see WorkerMessage), logs to stderr, and stops gracefully on SIGTERM
  * (exit code 0).
  */
@@ -16,7 +16,7 @@ import type { Store } from '../../../src/store/index.js';
 import { createPostgresStore } from '../../../src/stores/postgres/store.js';
 import { createSqliteStore } from '../../../src/stores/sqlite/store.js';
 import { Ledger } from './ledger.js';
-import { probeTask } from './probe-task.js';
+import { pipelineTask, probeTask } from './probe-task.js';
 
 /** WorkerMessage is one line a worker process writes on stdout. */
 export type WorkerMessage =
@@ -66,7 +66,7 @@ const ledger = new Ledger(required('ledger'));
 const store = await openStore();
 const jobyard = new Jobyard({
   store,
-  tasks: [probeTask(ledger)],
+  tasks: [probeTask(ledger), pipelineTask(ledger)],
   logger: pino({ level: process.env.JOBYARD_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
   rescuer: { intervalMs: 200 },
 });

@@ -4,9 +4,10 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask, Jobyard } from '../../../src/core/index.js';
-import { Scheduler } from '../../../src/scheduler/index.js';
-import { createServer, type JobyardServiceOptions } from '../../../src/service/index.js';
+import { Scheduler, type SchedulerOptions } from '../../../src/scheduler/index.js';
+import { createServer, type ServerOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
+import type { Clock } from '../../../src/types/index.js';
 
 /** MakeStore builds one fresh, migrated store (a temp SQLite file, a fresh PostgreSQL schema) and its disposal. */
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -22,6 +23,17 @@ export const noop = defineTask('noop', { queue: 'other', handler: async () => nu
 
 export const silentLogger = pino({ level: 'silent' });
 
+/**
+ * ADMIN_TOKEN is the dev token every harness registers, and that `call` sends unless the
+ * request names its own `authorization`: tests whose subject is not auth act as an admin.
+ */
+export const ADMIN_TOKEN = 'test-admin-dev-token';
+
+/** bearer is the Authorization header value of a token. */
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
 /** Answer is an inject response with its JSON body parsed (or the raw text when it is not JSON). */
 export interface Answer {
   status: number;
@@ -35,21 +47,37 @@ export interface ServiceHarness {
   client(): Jobyard;
   scheduler(): Scheduler;
   app(): FastifyInstance;
-  /** call sends one request through Fastify's inject (no socket) and parses the answer. */
+  /** call sends one request through Fastify's inject (no socket), as an admin unless it sets `authorization`, and parses the answer. */
   call(method: InjectOptions['method'], url: string, options?: Omit<InjectOptions, 'method' | 'url'>): Promise<Answer>;
+}
+
+/** HarnessOptions shape the client and server of a harness beyond the service's options. */
+export interface HarnessOptions {
+  /** The client's clock (a FakeClock drives rate limits and audit times). @defaultValue the system clock */
+  clock?: Clock;
+  /** Runs on the server before it is ready, e.g. to add hooks that stand in for authentication. */
+  prepare?: (app: FastifyInstance) => void;
+  /** Options of the (not started) scheduler. @defaultValue the scheduler's defaults */
+  scheduler?: SchedulerOptions;
 }
 
 /**
  * useService gives every test of the enclosing describe a fresh database, a client with the
- * test tasks, a scheduler (not started) and a server, and disposes of them afterwards.
+ * test tasks, a scheduler (not started) and a server whose auth accepts ADMIN_TOKEN (and API
+ * keys) unless `options.auth` says otherwise, and disposes of them afterwards.
  */
-export function useService(makeStore: MakeStore, options: Partial<Omit<JobyardServiceOptions, 'client'>> = {}): ServiceHarness {
+export function useService(
+  makeStore: MakeStore,
+  options: Partial<Omit<ServerOptions, 'client'>> = {},
+  { clock, prepare, scheduler: schedulerOptions }: HarnessOptions = {},
+): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
     const { store, cleanup } = await makeStore();
-    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger });
-    const scheduler = new Scheduler(client);
-    const app = createServer({ client, scheduler, logger: silentLogger, ...options });
+    const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, ...(clock ? { clock } : {}) });
+    const scheduler = new Scheduler(client, schedulerOptions);
+    const app = createServer({ client, scheduler, logger: silentLogger, auth: { devToken: ADMIN_TOKEN }, ...options });
+    prepare?.(app);
     await app.ready();
     current = { client, scheduler, app, cleanup };
   });
@@ -68,7 +96,8 @@ export function useService(makeStore: MakeStore, options: Partial<Omit<JobyardSe
     client: () => get().client,
     scheduler: () => get().scheduler,
     app: () => get().app,
-    call: (method, url, rest = {}) => inject(get().app, { ...rest, method, url }),
+    call: (method, url, rest = {}) =>
+      inject(get().app, { ...rest, headers: { ...bearer(ADMIN_TOKEN), ...rest.headers }, method, url }),
   };
 }
 

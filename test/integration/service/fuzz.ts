@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { type MakeStore, useService } from './fixtures.js';
+import { ADMIN_TOKEN, type MakeStore, useService } from './fixtures.js';
 
 /** How many malformed requests one run sends; FUZZ_REQUESTS raises it for a longer hunt. */
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2000);
@@ -144,6 +144,9 @@ class Generator {
       () => ['GET', `/api/schedules/${id}/history`],
       () => ['POST', '/api/schedules/preview'],
       () => ['POST', '/api/schedules/preview'],
+      () => ['GET', '/api/tokens'],
+      () => ['POST', '/api/tokens'],
+      () => ['DELETE', `/api/tokens/${id}`],
       () => [
         'GET',
         this.pick(['/health', '/health/ready', '/openapi.json', '/docs/', '/docs/static/../../package.json', '/', '//api//jobs']),
@@ -151,13 +154,34 @@ class Generator {
       () => ['GET', `/${encode(this.text()).slice(0, 200)}`],
     ])();
     const method = this.chance(0.75) ? ownMethod : this.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
-    const headers: Record<string, string> = {};
+    // Mostly an admin, so that requests get past auth; otherwise a wrong or odd Authorization.
+    const headers: Record<string, string> = {
+      authorization: this.chance(0.85)
+        ? `Bearer ${ADMIN_TOKEN}`
+        : this.pick([
+            '',
+            'Bearer',
+            'Bearer ',
+            'bearer  x',
+            'Basic dXNlcjpwYXNz',
+            `Bearer ${ADMIN_TOKEN} extra`,
+            `Bearer jy_${'A'.repeat(43)}`,
+            'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+            'Bearer a.b.c',
+            `Bearer ${'x'.repeat(10_000)}`,
+            `Bearer ${this.text()}`.replace(/[^\x20-\x7e]/g, '?'),
+          ]),
+    };
     if (this.chance(0.2)) headers['idempotency-key'] = this.pick(['k', 'key-1', 'x'.repeat(600), '']);
     if (this.chance(0.1)) headers.accept = this.pick(['application/xml', '*/*', 'text/html', '']);
     const request: InjectOptions = { method: method as InjectOptions['method'], url: `${url}${this.query()}`, headers };
     if (method === 'GET' || method === 'HEAD' || this.chance(0.1)) return request;
-    // The two routes that read a body get a plausible one more often than not.
-    const plausible = { '/api/jobs': () => this.enqueueBody(), '/api/schedules/preview': () => this.triggerBody() }[url];
+    // The routes that read a body get a plausible one more often than not.
+    const plausible = {
+      '/api/jobs': () => this.enqueueBody(),
+      '/api/schedules/preview': () => this.triggerBody(),
+      '/api/tokens': () => ({ name: this.pick(['ci', 'has space', '', this.text()]), role: this.json() }),
+    }[url];
     if (plausible && this.chance(0.6)) {
       headers['content-type'] = 'application/json';
       return { ...request, payload: JSON.stringify(plausible()) };

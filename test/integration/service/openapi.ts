@@ -73,15 +73,20 @@ export function openApiSuite(makeStore: MakeStore): void {
     assert.equal(new Set(operationIds).size, operationIds.length, 'operationIds are unique');
   });
 
-  it('documents problem JSON for every error answer and a schema for every success', async () => {
+  it('documents problem JSON for every error answer and a schema for every success (JSON, the event stream text/event-stream)', async () => {
     const document = await openApiDocument();
     for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
       for (const [method, operation] of Object.entries(operations)) {
         for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
           const types = Object.keys(response.content ?? {});
           const where = `${method.toUpperCase()} ${path} ${status}`;
-          if (Number(status) >= 400 && !path.includes('/health')) assert.deepEqual(types, ['application/problem+json'], where);
-          else if (status === '204') assert.deepEqual(types, [], where);
+          if (path.endsWith('/metrics') && status === '200') {
+            assert.deepEqual(types, ['text/plain; version=0.0.4; charset=utf-8'], where);
+          } else if (path.endsWith('/api/events') && status === '200') {
+            assert.deepEqual(types, ['text/event-stream'], where);
+          } else if (Number(status) >= 400 && !path.endsWith('/health/ready')) {
+            assert.deepEqual(types, ['application/problem+json'], where);
+          } else if (status === '204') assert.deepEqual(types, [], where);
           else assert.deepEqual(types, ['application/json'], where);
         }
       }

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { ValidationError } from '../../../src/errors/index.js';
+import { createServer, pruneServiceRecords, resolveServiceOptions, ServicePruner } from '../../../src/service/index.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { assertFieldError, assertProblem, type MakeStore, noop, silentLogger, useService } from './fixtures.js';
+import { actAsHeaderPrincipal, as, REFUSE_HEADER } from './principals.js';
+
+const T0 = '2026-03-01T12:00:00.000Z';
+const DAY_MS = 24 * 3600 * 1000;
+const UNKNOWN_ID = '01890000-0000-7000-8000-000000000000';
+const EMAIL = { task: 'email.send', payload: { to: 'ada@example.com' } };
+const ADMIN = as('root:admin');
+
+export function auditSuite(makeStore: MakeStore): void {
+  const clock = new FakeClock(T0);
+  const service = useService(
+    makeStore,
+    { rateLimits: [{ action: 'jobs.retry', limit: 1, windowMs: 60_000 }], audit: { pruneIntervalMs: null } },
+    { clock, prepare: actAsHeaderPrincipal },
+  );
+  beforeEach(() => clock.set(T0));
+
+  /** audit lists the audit log over HTTP with a query string, as an admin. */
+  const audit = async (query = '') => {
+    const answer = await service.call('GET', `/api/audit${query}`, { headers: ADMIN });
+    assert.equal(answer.status, 200, answer.raw);
+    return answer.body as { entries: any[]; nextCursor: string | null };
+  };
+
+  it('records a successful enqueue with when, who, the new job as target, the outcome, request id and address', async () => {
+    const created = await service.call('POST', '/api/jobs', {
+      headers: as('ada'),
+      payload: EMAIL,
+      remoteAddress: '10.1.2.3',
+    });
+    assert.equal(created.status, 201);
+    // The entry exists as soon as the answer does: it was written before the answer left.
+    const { entries, nextCursor } = await audit();
+    assert.equal(nextCursor, null);
+    assert.equal(entries.length, 1);
+    const [entry] = entries;
+    assert.match(entry.id, /^[1-9][0-9]*$/);
+    assert.match(entry.requestId, /\S/);
+    assert.deepEqual(entry, {
+      id: entry.id,
+      at: T0,
+      principal: { id: 'ada', name: 'ada (test)', role: 'operator' },
+      action: 'jobs.enqueue',
+      target: created.body.id,
+      outcome: 'success',
+      status: 201,
+      requestId: entry.requestId,
+      clientAddress: '10.1.2.3',
+    });
+  });
+
+  it('records failures (400, 404, 409) as errors, with the target from the path', async () => {
+    const { job } = await service.client().enqueue(noop, null);
+    assertProblem(await service.call('POST', '/api/jobs', { headers: as('ada'), payload: { task: 42 } }), 400);
+    assertProblem(await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: as('ada') }), 404);
+    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: as('ada') }), 409);
+    const { entries } = await audit();
+    assert.deepEqual(
+      entries.map(({ action, target, outcome, status }) => ({ action, target, outcome, status })),
+      [
+        { action: 'jobs.retry', target: job.id, outcome: 'error', status: 409 },
+        { action: 'jobs.cancel', target: UNKNOWN_ID, outcome: 'error', status: 404 },
+        { action: 'jobs.enqueue', target: null, outcome: 'error', status: 400 },
+      ],
+    );
+  });
+
+  it('records calls refused by authentication (401, 403) and by rate limits (429) as denied', async () => {
+    const { job } = await service.client().enqueue(noop, null);
+    await service.client().cancel(job.id);
+    const refused401 = await service.call('POST', '/api/jobs', { headers: { [REFUSE_HEADER]: '401' }, payload: EMAIL });
+    assert.equal(refused401.status, 401);
+    const refused403 = await service.call('POST', `/api/jobs/${job.id}/cancel`, {
+      headers: as('eve', { [REFUSE_HEADER]: '403' }),
+    });
+    assert.equal(refused403.status, 403);
+    assert.equal((await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: as('ada') })).status, 200);
+    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: as('ada') }), 429);
+    const { entries } = await audit('?outcome=denied');
+    assert.deepEqual(
+      entries.map(({ principal, action, target, status }) => ({
+        principal: principal.id,
+        role: principal.role,
+        action,
+        target,
+        status,
+      })),
+      [
+        { principal: 'ada', role: 'operator', action: 'jobs.retry', target: job.id, status: 429 },
+        { principal: 'eve', role: 'operator', action: 'jobs.cancel', target: job.id, status: 403 },
+        { principal: 'anonymous', role: null, action: 'jobs.enqueue', target: null, status: 401 },
+      ],
+    );
+  });
+
+  it('records mutating calls only, and schedule calls by schedule id', async () => {
+    await service.scheduler().schedule('nightly', { task: 'noop', trigger: { kind: 'cron', expression: '0 2 * * *' } });
+    await service.call('GET', '/api/jobs', { headers: as('ada') });
+    await service.call('GET', '/api/schedules/nightly', { headers: as('ada') });
+    await service.call('POST', '/api/schedules/preview', {
+      headers: as('ada'),
+      payload: { trigger: { kind: 'cron', expression: '0 2 * * *' } },
+    });
+    assert.deepEqual((await audit()).entries, [], 'reads are not recorded (the audit list itself neither)');
+    assert.equal((await service.call('POST', '/api/schedules/nightly/pause', { headers: ADMIN })).status, 200);
+    assert.equal((await service.call('POST', '/api/schedules/nightly/run', { headers: ADMIN })).status, 200);
+    assert.deepEqual(
+      (await audit()).entries.map(({ action, target, principal }) => [action, target, principal.id]),
+      [
+        ['schedules.run', 'nightly', 'root'],
+        ['schedules.pause', 'nightly', 'root'],
+      ],
+    );
+  });
+
+  it('filters by principal, action, target, outcome and time range, and pages newest first', async () => {
+    const { job } = await service.client().enqueue(noop, null);
+    const calls: [string, string, number][] = [
+      ['ada', `/api/jobs/${job.id}/cancel`, 200],
+      ['grace', `/api/jobs/${job.id}/cancel`, 409],
+      ['ada', `/api/jobs/${UNKNOWN_ID}/cancel`, 404],
+      ['grace', `/api/jobs/${job.id}/retry`, 200],
+      ['ada', `/api/jobs/${job.id}/cancel`, 200],
+    ];
+    for (const [principal, url, status] of calls) {
+      assert.equal((await service.call('POST', url, { headers: as(principal) })).status, status, url);
+      clock.advance(60_000);
+    }
+    const summary = (entries: any[]) => entries.map((entry) => `${entry.principal.id} ${entry.action} ${entry.status}`);
+    assert.deepEqual(summary((await audit('?principal=ada')).entries), [
+      'ada jobs.cancel 200',
+      'ada jobs.cancel 404',
+      'ada jobs.cancel 200',
+    ]);
+    assert.deepEqual(summary((await audit('?action=jobs.retry')).entries), ['grace jobs.retry 200']);
+    assert.deepEqual(summary((await audit(`?target=${UNKNOWN_ID}`)).entries), ['ada jobs.cancel 404']);
+    assert.deepEqual(summary((await audit('?outcome=error')).entries), ['ada jobs.cancel 404', 'grace jobs.cancel 409']);
+    const from = encodeURIComponent('2026-03-01T13:01:00+01:00');
+    const to = encodeURIComponent('2026-03-01T12:04:00Z');
+    assert.deepEqual(summary((await audit(`?from=${from}&to=${to}`)).entries), [
+      'grace jobs.retry 200',
+      'ada jobs.cancel 404',
+      'grace jobs.cancel 409',
+    ]);
+    assert.deepEqual(summary((await audit('?principal=grace&action=jobs.cancel')).entries), ['grace jobs.cancel 409']);
+
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { entries: any[]; nextCursor: string | null } = await audit(`?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      pages.push(summary(page.entries));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    assert.deepEqual(pages, [
+      ['ada jobs.cancel 200', 'grace jobs.retry 200'],
+      ['ada jobs.cancel 404', 'grace jobs.cancel 409'],
+      ['ada jobs.cancel 200'],
+    ]);
+  });
+
+  it('answers bad filters with 400 naming the parameter', async () => {
+    assertFieldError(assertProblem(await service.call('GET', '/api/audit?cursor=abc', { headers: ADMIN }), 400), 'cursor');
+    assertFieldError(assertProblem(await service.call('GET', '/api/audit?outcome=maybe', { headers: ADMIN }), 400), 'outcome');
+    assertFieldError(assertProblem(await service.call('GET', '/api/audit?from=yesterday', { headers: ADMIN }), 400), 'from');
+    assertFieldError(assertProblem(await service.call('GET', '/api/audit?limit=0', { headers: ADMIN }), 400), 'limit');
+    assertProblem(await service.call('GET', '/api/audit?who=ada', { headers: ADMIN }), 400);
+  });
+
+  it('documents GET /api/audit in OpenAPI', async () => {
+    const document = (await service.call('GET', '/openapi.json')).body;
+    const operation = document.paths['/api/audit'].get;
+    assert.equal(operation.operationId, 'listAudit');
+    assert.deepEqual(operation.parameters.map((parameter: { name: string }) => parameter.name).sort(), [
+      'action',
+      'cursor',
+      'from',
+      'limit',
+      'outcome',
+      'principal',
+      'target',
+      'to',
+    ]);
+  });
+
+  describe('retention', () => {
+    it('prunes entries past retention with pruneServiceRecords, and rate limit keys whole again', async () => {
+      const { job } = await service.client().enqueue(noop, null);
+      await service.client().cancel(job.id);
+      await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: as('ada') });
+      clock.advance(2 * DAY_MS);
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: as('ada') });
+      const pruned = await pruneServiceRecords(service.client().store, { now: clock.now(), retentionDays: 1 });
+      assert.deepEqual(pruned, { auditEntries: 1, rateLimitKeys: 1 });
+      assert.deepEqual(
+        (await audit()).entries.map((entry) => entry.action),
+        ['jobs.cancel'],
+      );
+    });
+
+    it('prunes from the service itself: at start, then every pruneIntervalMs, until closed', async () => {
+      const { job } = await service.client().enqueue(noop, null);
+      await service.call('POST', `/api/jobs/${job.id}/cancel`, { headers: as('ada') });
+      clock.advance(91 * DAY_MS);
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: as('ada') });
+      // A second server on the same client, with the default retention of 90 days.
+      const second = createServer({ client: service.client(), logger: silentLogger, audit: { pruneIntervalMs: 60_000 } });
+      await second.ready();
+      // Closing waits for the run in progress, the one started when the server was ready.
+      await second.close();
+      assert.deepEqual(
+        (await audit()).entries.map((entry) => entry.target),
+        [UNKNOWN_ID],
+      );
+    });
+
+    it('runs one prune per ServicePruner start and stop', async () => {
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: as('ada') });
+      clock.advance(2 * DAY_MS);
+      const pruner = new ServicePruner(service.client(), { retentionDays: 1, intervalMs: 60_000 });
+      pruner.start();
+      await pruner.stop();
+      assert.deepEqual((await audit()).entries, []);
+    });
+
+    it('refuses bad audit options', () => {
+      assert.throws(
+        () => resolveServiceOptions({ client: service.client(), audit: { retentionDays: 0, pruneIntervalMs: 5 } }),
+        (error: unknown) =>
+          error instanceof ValidationError &&
+          ['audit.retentionDays', 'audit.pruneIntervalMs'].every((path) => error.issues.some((issue) => issue.path === path)),
+      );
+      const resolved = resolveServiceOptions({ client: service.client() });
+      assert.deepEqual(resolved.audit, { retentionDays: 90, pruneIntervalMs: 3_600_000 });
+    });
+  });
+}
