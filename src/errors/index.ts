@@ -190,6 +190,17 @@ export class SnoozeError extends JobyardError {
   }
 }
 
+/**
+ * RateLimitedError is a SnoozeError that says why: an upstream API answered 429. The job
+ * runs again after `retryAfterMs` (take it from the upstream's Retry-After) without
+ * spending an attempt.
+ */
+export class RateLimitedError extends SnoozeError {
+  constructor(retryAfterMs: number, message = `Upstream rate limit: retry in ${retryAfterMs} ms`) {
+    super(retryAfterMs, message);
+  }
+}
+
 /** isJobyardError tells whether a value is one of jobyard's errors (across module copies too). */
 export function isJobyardError(value: unknown): value is JobyardError {
   if (value instanceof JobyardError) return true;
