@@ -4,6 +4,7 @@
  * database driver it uses, and so does the HTTP service (`jobyard/service`), so an app that
  * only enqueues never loads Fastify.
  */
+export * from './config/index.js';
 export * from './core/index.js';
 export * from './errors/index.js';
 export * from './scheduler/index.js';

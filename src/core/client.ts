@@ -133,11 +133,22 @@ export interface ListJobsOptions {
   limit?: number;
 }
 
-/** QueueStats counts one queue's jobs by status. */
+/** QueueStats counts one queue's jobs by status and says whether the queue is paused. */
 export interface QueueStats {
   queue: string;
   counts: Record<JobStatus, number>;
   total: number;
+  /** Workers take no jobs from a paused queue (see pauseQueue). */
+  paused: boolean;
+  /** When the queue was paused; null when it is not. */
+  pausedAt: Date | null;
+}
+
+/** QueueState is whether one queue is paused, as pauseQueue and resumeQueue leave it. */
+export interface QueueState {
+  queue: string;
+  paused: boolean;
+  pausedAt: Date | null;
 }
 
 /** PruneOptions select finished jobs to delete. */
@@ -449,6 +460,24 @@ export class Jobyard {
   }
 
   /**
+   * deleteJob deletes a finished job (completed, failed or cancelled) and returns it as it
+   * was. Throws InvalidStateError for a job in any other status (cancel it first) and
+   * JobNotFoundError for an unknown id.
+   */
+  async deleteJob(id: string): Promise<Job> {
+    assertJobId(id);
+    const outcome = await this.store.jobDelete({ id });
+    if (!outcome) throw new JobNotFoundError(id);
+    if (!outcome.deleted) {
+      throw new InvalidStateError(
+        `Job ${id} is ${outcome.job.status}; only completed, failed or cancelled jobs can be deleted`,
+        outcome.job.status,
+      );
+    }
+    return outcome.job;
+  }
+
+  /**
    * watchEvents calls `listener` with a record of every job and schedule state change of
    * this client and, through the store, of the clients of other processes that publish
    * theirs (`publishEvents`, PostgreSQL only). Best effort and at most once: records of other
@@ -479,23 +508,48 @@ export class Jobyard {
     return stop;
   }
 
-  /** queueStats counts jobs by queue and status. */
+  /**
+   * queueStats counts jobs by queue and status, and lists paused queues (a paused queue
+   * without jobs too), by queue name.
+   */
   async queueStats(): Promise<QueueStats[]> {
+    const [rows, pauses] = await Promise.all([this.store.queueStats(), this.store.queuePauses()]);
     const byQueue = new Map<string, QueueStats>();
-    for (const row of await this.store.queueStats()) {
-      let stats = byQueue.get(row.queue);
+    const statsOf = (queue: string): QueueStats => {
+      let stats = byQueue.get(queue);
       if (!stats) {
-        stats = {
-          queue: row.queue,
-          counts: Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>,
-          total: 0,
-        };
-        byQueue.set(row.queue, stats);
+        const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+        stats = { queue, counts, total: 0, paused: false, pausedAt: null };
+        byQueue.set(queue, stats);
       }
+      return stats;
+    };
+    for (const row of rows) {
+      const stats = statsOf(row.queue);
       stats.counts[row.status] += row.count;
       stats.total += row.count;
     }
+    for (const { queue, pausedAt } of pauses) Object.assign(statsOf(queue), { paused: true, pausedAt });
     return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  /**
+   * pauseQueue stops every worker, in every process, from starting jobs of the queue until
+   * resumeQueue; jobs already running finish, waiting ones stay, new ones can still be
+   * enqueued. A claim in flight when the pause commits may still start a few. Pausing a
+   * paused queue keeps its first pausedAt.
+   */
+  async pauseQueue(queue: string): Promise<QueueState> {
+    this.assertQueueName(queue);
+    const { pausedAt } = await this.store.queuePause({ queue, now: this.clock.now() });
+    return { queue, paused: true, pausedAt };
+  }
+
+  /** resumeQueue lets workers take the queue's jobs again (they hear of it at once); a no-op for a queue that is not paused. */
+  async resumeQueue(queue: string): Promise<QueueState> {
+    this.assertQueueName(queue);
+    await this.store.queueResume({ queue });
+    return { queue, paused: false, pausedAt: null };
   }
 
   /** prune deletes finished jobs older than a cutoff (e.g. 30 days) and returns how many. */
@@ -640,6 +694,13 @@ export class Jobyard {
     };
     checker.throwIfAny(`Invalid job for task "${task.name}"`);
     return insert;
+  }
+
+  private assertQueueName(queue: string): void {
+    const checker = new OptionChecker();
+    checker.name('queue', queue);
+    if (queue === undefined) checker.problem('queue', 'required');
+    checker.throwIfAny('Invalid queue');
   }
 
   private assertOpen(): void {

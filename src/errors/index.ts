@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   JOBYARD_UNKNOWN_TASK: { status: 422, message: 'Unknown task' },
   JOBYARD_JOB_NOT_FOUND: { status: 404, message: 'Job not found' },
   JOBYARD_SCHEDULE_NOT_FOUND: { status: 404, message: 'Schedule not found' },
+  JOBYARD_SCHEDULE_EXISTS: { status: 409, message: 'Schedule already exists' },
   JOBYARD_INVALID_STATE: { status: 409, message: 'Invalid job state transition' },
   JOBYARD_STORE_UNAVAILABLE: { status: 503, message: 'Store unavailable' },
   JOBYARD_SCHEMA_TOO_NEW: { status: 503, message: 'Database schema is newer than this jobyard' },
@@ -77,6 +78,13 @@ export class JobNotFoundError extends JobyardError {
 export class ScheduleNotFoundError extends JobyardError {
   constructor(id: string) {
     super('JOBYARD_SCHEDULE_NOT_FOUND', `Schedule ${JSON.stringify(id)} not found`);
+  }
+}
+
+/** ScheduleExistsError says a schedule to create has an id another schedule already has. */
+export class ScheduleExistsError extends JobyardError {
+  constructor(id: string) {
+    super('JOBYARD_SCHEDULE_EXISTS', `Schedule ${JSON.stringify(id)} already exists`);
   }
 }
 
@@ -185,6 +193,17 @@ export class SnoozeError extends JobyardError {
   constructor(delayMs: number, message = `Job snoozed for ${delayMs} ms`) {
     super('JOBYARD_SNOOZED', message);
     this.delayMs = delayMs;
+  }
+}
+
+/**
+ * RateLimitedError is a SnoozeError that says why: an upstream API answered 429. The job
+ * runs again after `retryAfterMs` (take it from the upstream's Retry-After) without
+ * spending an attempt.
+ */
+export class RateLimitedError extends SnoozeError {
+  constructor(retryAfterMs: number, message = `Upstream rate limit: retry in ${retryAfterMs} ms`) {
+    super(retryAfterMs, message);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Jobyard } from '../core/index.js';
 import { type LoopLiveness, PeriodicLoop } from '../core/periodic-loop.js';
 import { OptionChecker } from '../core/validation.js';
-import { ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
+import { ScheduleExistsError, ScheduleNotFoundError, UnknownTaskError, ValidationError } from '../errors/index.js';
 import type { ScheduleFireInput, ScheduleFireResult, SchedulePatch, Store } from '../store/index.js';
 import type { Clock, Job, Schedule, ScheduleFire } from '../types/index.js';
 import { type ResolvedScheduleDefinition, resolveScheduleDefinition, type ScheduleDefinition } from './definition.js';
@@ -106,22 +106,22 @@ export class Scheduler {
     const resolved = await this.resolve(id, definition);
     const now = this.clock.now();
     const existing = await this.store.scheduleGet({ id });
-    if (existing === null) {
-      const { schedule } = await this.store.scheduleInsert({
-        schedule: {
-          id,
-          ...resolved,
-          nextRunAt: firstFireTime(resolved.trigger, now),
-          lastRunAt: null,
-          createdAt: now,
-          updatedAt: now,
-        },
-      });
-      return schedule;
-    }
+    if (existing === null) return (await this.insert(id, resolved, now)).schedule;
     if (existing.definitionHash === resolved.definitionHash) return existing;
     const { paused: _initialOnly, ...changes } = resolved;
     return this.update(existing, changes, now);
+  }
+
+  /**
+   * createSchedule adds a schedule at run time (what the HTTP API's create does): validated
+   * like schedule(), but an id already in use is refused with ScheduleExistsError rather than
+   * updated. Like a declared one, it keeps the hash of its definition, so declaring the same
+   * id in code later changes it only when that definition differs.
+   */
+  async createSchedule(id: string, definition: ScheduleDefinition): Promise<Schedule> {
+    const { schedule, created } = await this.insert(id, await this.resolve(id, definition), this.clock.now());
+    if (!created) throw new ScheduleExistsError(id);
+    return schedule;
   }
 
   /** updateSchedule changes a schedule at run time (kept across restarts until its code definition changes). */
@@ -254,6 +254,20 @@ export class Scheduler {
     const resolved = resolveScheduleDefinition(id, definition);
     await this.client.buildJobInsert(resolved.task, resolved.payload, resolved.jobOptions);
     return resolved;
+  }
+
+  /** insert stores a new schedule, due at its first fire time after now; created is false when the id was taken. */
+  private insert(id: string, resolved: ResolvedScheduleDefinition, now: Date): Promise<{ schedule: Schedule; created: boolean }> {
+    return this.store.scheduleInsert({
+      schedule: {
+        id,
+        ...resolved,
+        nextRunAt: firstFireTime(resolved.trigger, now),
+        lastRunAt: null,
+        createdAt: now,
+        updatedAt: now,
+      },
+    });
   }
 
   /** update applies definition changes; a changed trigger restarts from its first fire time after now. */

@@ -192,3 +192,38 @@ export function formatDuration(ms: number): string {
   const clock = `${hours}:${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}${millis ? `.${String(millis).padStart(3, '0')}` : ''}`;
   return days > 0 ? `${days} day${days === 1 ? '' : 's'}, ${clock}` : clock;
 }
+
+/** nextFireTimes lists up to `count` fire times of a trigger after `from` (and before `until`, when given): a preview. */
+export function nextFireTimes(trigger: Trigger, from: Date, count: number, until?: Date): Date[] {
+  const times: Date[] = [];
+  let after = from;
+  while (times.length < count) {
+    const next = nextFireTime(trigger, after);
+    if (next === null || (until !== undefined && next >= until)) break;
+    times.push(next);
+    after = next;
+  }
+  return times;
+}
+
+/** localTime writes an instant as local ISO 8601 time in `zone` with its UTC offset, e.g. `2026-03-08T03:30:00-04:00`. */
+export function localTime(at: Date, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(at)
+      .map((part) => [part.type, part.value]),
+  );
+  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
+  const millis = at.getUTCMilliseconds() ? `.${String(at.getUTCMilliseconds()).padStart(3, '0')}` : '';
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${millis}${offset}`;
+}

@@ -56,7 +56,8 @@ export interface Store {
    * `created: false`. Race-safe through a unique index. Results keep the order of `jobs`.
    * `transaction` is a store-specific handle (on PostgreSQL a `pg` client inside BEGIN) that
    * makes the insert part of the caller's transaction. A job with `lease` is inserted
-   * running under it (checked by checkInsertLease).
+   * running under it (checked by checkInsertLease), unless its queue is paused: then it is
+   * inserted as if it had no lease, and its result has no `leaseToken`.
    *
    * A job with `dependsOn` (parents: jobs in the store or in the same call) is stored
    * `scheduled` at PARENTS_PENDING_RUN_AT, waiting for the parents that are not completed
@@ -71,7 +72,7 @@ export interface Store {
 
   /**
    * jobClaim moves up to `limit` due jobs (status scheduled, available or retryable with
-   * runAt <= now) of the given queues to `running`, ordered by priority (high first), runAt,
+   * runAt <= now) of the given queues that are not paused (see queuePause) to `running`, ordered by priority (high first), runAt,
    * id. It increments `attempt`, sets startedAt, the lease (owner, a fresh token, expiry =
    * now + leaseMs) and clears cancelRequested. A job with a concurrency key is claimed only
    * while fewer than its `concurrencyLimit` jobs with that key are running (across all
@@ -136,8 +137,34 @@ export interface Store {
   /** jobPrune deletes jobs in the given final statuses finished before `olderThan`; returns how many. */
   jobPrune(params: { olderThan: Date; statuses: JobStatus[] }): Promise<number>;
 
+  /**
+   * jobDelete deletes a finished job (completed, failed or cancelled) and returns it as it
+   * was, with `deleted: true`. A job in any other status is left alone and returned with
+   * `deleted: false`. Null when no job has the id. Schedule history rows naming the job keep
+   * its id.
+   */
+  jobDelete(params: { id: string }): Promise<{ job: Job; deleted: boolean } | null>;
+
   /** queueStats counts jobs per queue and status (statuses with zero jobs are omitted). */
   queueStats(): Promise<QueueStatsRow[]>;
+
+  /**
+   * queuePause pauses a queue: from the moment it commits, no claim (in any process) takes a
+   * job of the queue, and a leased insert (local hand-off) into it is stored `available`
+   * without a lease instead. Its jobs stay, and new ones may still be inserted. A claim
+   * already running when the pause commits may still start jobs. Pausing a paused queue
+   * keeps its first `pausedAt`. Returns the pause. A queue needs no jobs to be paused.
+   */
+  queuePause(params: { queue: string; now: Date }): Promise<QueuePause>;
+
+  /**
+   * queueResume lets claims take the queue's jobs again and announces `jobs_available` for
+   * it to subscribers (of every process, where the store can). False when it was not paused.
+   */
+  queueResume(params: { queue: string }): Promise<boolean>;
+
+  /** queuePauses lists the paused queues by name. */
+  queuePauses(): Promise<QueuePause[]>;
 
   /**
    * jobHealth reports, in two indexed reads, what a health check of job processing needs:
@@ -542,6 +569,12 @@ export function insertedStatus(job: JobInsert): JobStatus {
   return job.lease === undefined ? job.status : 'running';
 }
 
+/** withoutLease is a leased JobInsert as a plain one (its queue is paused: no hand-off). */
+export function withoutLease(job: JobInsert): JobInsert {
+  const { lease: _refused, ...unleased } = job;
+  return unleased;
+}
+
 /**
  * checkInsertLease rejects jobs that may not be inserted leased: only an `available` job
  * without a concurrency key (whose free slots only a claim may count) can, and never inside
@@ -651,6 +684,12 @@ export interface QueueStatsRow {
   queue: string;
   status: JobStatus;
   count: number;
+}
+
+/** QueuePause is a paused queue and since when. */
+export interface QueuePause {
+  queue: string;
+  pausedAt: Date;
 }
 
 export interface JobHealthParams {

@@ -106,12 +106,53 @@ export function cancelRetrySuite(makeStore: MakeStore): void {
   });
 
   for (const id of MISSING_IDS) {
-    it(`returns null from jobGet, jobCancel and jobRetry for the missing id ${JSON.stringify(id)}`, async () => {
+    it(`returns null from jobGet, jobCancel, jobRetry and jobDelete for the missing id ${JSON.stringify(id)}`, async () => {
       const now = new Date();
       await insertJob(store(), now);
       assert.equal(await store().jobGet({ id }), null);
       assert.equal(await store().jobCancel({ id, now }), null);
       assert.equal(await store().jobRetry({ id, now }), null);
+      assert.equal(await store().jobDelete({ id }), null);
+    });
+  }
+
+  it('deletes completed, failed and cancelled jobs, returning each as it was', async () => {
+    const now = new Date();
+    await insertJob(store(), now);
+    const claimed = await claimOne(store(), now);
+    assert.equal(await settle(store(), claimed, { kind: 'completed', result: 'done' }, now), true);
+    const completed = await mustGet(store(), claimed.job.id);
+    const failed = await failedJob(store(), now, 1);
+    const cancelled = await insertJob(store(), now);
+    await store().jobCancel({ id: cancelled.id, now });
+    const kept = await insertJob(store(), now);
+    for (const job of [completed, failed, await mustGet(store(), cancelled.id)]) {
+      const result = await store().jobDelete({ id: job.id });
+      assert.ok(result);
+      assert.equal(result.deleted, true, `delete of a ${job.status} job`);
+      assert.deepEqual(jobFields(result.job), jobFields(job));
+      assert.equal(await store().jobGet({ id: job.id }), null);
+      assert.equal(await store().jobDelete({ id: job.id }), null, 'a deleted job is gone');
+    }
+    assert.equal((await mustGet(store(), kept.id)).status, 'available', 'other jobs stay');
+  });
+
+  for (const [state, bringInto] of Object.entries({
+    ...WAITING,
+    running: async (store: Store, now: Date) => {
+      await insertJob(store, now);
+      return (await claimOne(store, now)).job;
+    },
+  })) {
+    it(`refuses to delete a ${state} job and leaves it as it is`, async () => {
+      const now = new Date();
+      const job = await bringInto(store(), now);
+      const before = jobFields(await mustGet(store(), job.id));
+      const result = await store().jobDelete({ id: job.id });
+      assert.ok(result);
+      assert.equal(result.deleted, false);
+      assert.deepEqual(jobFields(result.job), before);
+      assert.deepEqual(jobFields(await mustGet(store(), job.id)), before);
     });
   }
 

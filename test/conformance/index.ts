@@ -13,6 +13,7 @@ import { leasedInsertSuite } from './leased-insert.js';
 import { listSuite } from './list.js';
 import { migrateSuite } from './migrate.js';
 import { notifySuite } from './notify.js';
+import { queuePauseSuite } from './queue-pause.js';
 import { rateLimitSuite } from './rate-limit.js';
 import { scheduleSuite } from './schedule.js';
 import { settleSuite } from './settle.js';
@@ -28,10 +29,11 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
   ['lease', leaseSuite],
   ['durable steps', stepsSuite],
   ['job dependencies', dependenciesSuite],
-  ['cancel and retry', cancelRetrySuite],
+  ['cancel, retry and delete', cancelRetrySuite],
   ['list, stats and prune', listSuite],
   ['health and schema version', healthSuite],
   ['notify', notifySuite],
+  ['queue pause', queuePauseSuite],
   ['events', eventsSuite],
   ['schedule', scheduleSuite],
   ['API tokens', apiTokenSuite],

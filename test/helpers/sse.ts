@@ -31,10 +31,7 @@ export class EventStreamReader {
     this.ended = this.read();
   }
 
-  /**
-   * open requests `url` with `headers` (credentials, say) and resolves once the answer's
-   * headers came; fails unless it is a 200 event stream.
-   */
+  /** open requests `url` (with `headers`, e.g. credentials) and resolves once the answer's headers came; fails unless it is a 200 event stream. */
   static async open(url: string, headers: Record<string, string> = {}): Promise<EventStreamReader> {
     const { request, response } = await new Promise<{ request: ClientRequest; response: IncomingMessage }>((resolve, reject) => {
       const request = get(url, { agent: false, headers: { accept: 'text/event-stream', ...headers } }, (response) =>

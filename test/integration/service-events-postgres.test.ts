@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { Jobyard } from '../../src/core/index.js';
-import { createApiToken, createServer } from '../../src/service/index.js';
+import { createServer } from '../../src/service/index.js';
 import { freshPgStore } from '../helpers/postgres.js';
 import { killAllScriptProcesses, ScriptProcess } from '../helpers/script-process.js';
 import { EventStreamReader } from '../helpers/sse.js';
-import { bearer, silentLogger } from './service/fixtures.js';
+import { silentLogger } from './service/fixtures.js';
 import { buildReport } from './service/report-task.js';
 
 const WORKER_SCRIPT = new URL('./service/event-worker-process.ts', import.meta.url).pathname;
@@ -16,7 +16,7 @@ it('streams the records of a job that another process runs (PostgreSQL LISTEN/NO
   const { store, schema, url, cleanup } = await freshPgStore();
   // This process only enqueues and serves: it has no worker, so the job can only run elsewhere.
   const client = new Jobyard({ store, tasks: [buildReport], logger: silentLogger });
-  const app = createServer({ client, logger: silentLogger });
+  const app = createServer({ client, logger: silentLogger, auth: { devToken: 'events-test-token' } });
   const worker = new ScriptProcess<{ type: string }>('event worker process', WORKER_SCRIPT, [
     '--database',
     url,
@@ -24,11 +24,9 @@ it('streams the records of a job that another process runs (PostgreSQL LISTEN/NO
     schema,
   ]);
   try {
-    const { secret } = await createApiToken(store, { name: 'dashboard', role: 'viewer' });
-    const stream = await EventStreamReader.open(
-      `${await app.listen({ port: 0, host: '127.0.0.1' })}/api/events?queue=reports`,
-      bearer(secret),
-    );
+    const stream = await EventStreamReader.open(`${await app.listen({ port: 0, host: '127.0.0.1' })}/api/events?queue=reports`, {
+      authorization: 'Bearer events-test-token',
+    });
     await worker.waitFor((message) => message.type === 'ready', 'ready');
     const { job } = await client.enqueue(buildReport, {});
     await stream.next((message) => message.event === 'job:completed', 'job:completed from the worker process', 15_000);

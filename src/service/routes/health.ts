@@ -4,7 +4,7 @@ import type { Jobyard, LoopLiveness } from '../../core/index.js';
 import type { Scheduler } from '../../scheduler/index.js';
 import { access } from '../access.js';
 import { DateTime, problemResponses } from '../schemas/common.js';
-import { QueueList } from '../schemas/job.js';
+import { QueueList, queueStatsBody } from '../schemas/job.js';
 
 /** Most stuck jobs `/health/jobs` lists; its count includes them all. */
 const STUCK_LIST_LIMIT = 100;
@@ -149,7 +149,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRouteOptions> = async (ap
         status: reasons.length === 0 ? ('ok' as const) : ('degraded' as const),
         reasons,
         checkedAt: now.toISOString(),
-        queues,
+        queues: queues.map(queueStatsBody),
         stuck: {
           thresholdMs: options.stuckAfterMs,
           count: health.stuckCount,

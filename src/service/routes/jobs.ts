@@ -13,7 +13,12 @@ import {
   JobSchema,
   jobBody,
   ListJobsQuery,
+  NoContent,
   QueueList,
+  QueueParams,
+  QueueStateSchema,
+  queueStateBody,
+  queueStatsBody,
 } from '../schemas/job.js';
 
 /** jobRoutes serves the jobs and queues of one client under /api. */
@@ -127,6 +132,25 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
     );
   }
 
+  app.delete(
+    '/api/jobs/:id',
+    {
+      config: access('admin', 'jobs.delete'),
+      schema: {
+        tags: ['jobs'],
+        operationId: 'deleteJob',
+        summary: 'Delete a finished job',
+        description: 'Only completed, failed or cancelled jobs: cancel a live job first (409 otherwise).',
+        params: JobIdParams,
+        response: { 204: NoContent, ...problemResponses(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await client.deleteJob(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
   app.get(
     '/api/queues',
     {
@@ -134,12 +158,44 @@ export const jobRoutes: FastifyPluginAsyncZod<{ client: Jobyard }> = async (app,
       schema: {
         tags: ['queues'],
         operationId: 'listQueues',
-        summary: 'Count jobs per queue and status',
+        summary: 'Count jobs per queue and status, and say which queues are paused',
         response: { 200: QueueList },
       },
     },
-    async () => ({ queues: await client.queueStats() }),
+    async () => ({
+      queues: (await client.queueStats()).map(queueStatsBody),
+    }),
   );
+
+  const queueTransitions = [
+    {
+      action: 'pause',
+      summary: 'Pause a queue: workers in every process stop starting its jobs, which wait (new ones can still be enqueued)',
+      apply: (queue: string) => client.pauseQueue(queue),
+    },
+    {
+      action: 'resume',
+      summary: 'Resume a paused queue: workers take its jobs again',
+      apply: (queue: string) => client.resumeQueue(queue),
+    },
+  ];
+  for (const { action, summary, apply } of queueTransitions) {
+    app.post(
+      `/api/queues/:queue/${action}`,
+      {
+        config: access('operator', `queues.${action}`),
+        schema: {
+          tags: ['queues'],
+          operationId: `${action}Queue`,
+          summary,
+          description: 'Idempotent. A queue name with `/` is sent percent-encoded (`%2F`).',
+          params: QueueParams,
+          response: { 200: QueueStateSchema, ...problemResponses(400) },
+        },
+      },
+      async (request) => queueStateBody(await apply(request.params.queue)),
+    );
+  }
 };
 
 /** parseMetadataFilter reads the `metadata` query parameter: a JSON object of strings, numbers and booleans. */

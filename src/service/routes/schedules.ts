@@ -1,11 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ScheduleNotFoundError, ValidationError, type ValidationIssue } from '../../errors/index.js';
-import { describeTrigger, nextFireTime, resolveTrigger, type Scheduler } from '../../scheduler/index.js';
-import type { Schedule, Trigger } from '../../types/index.js';
+import {
+  describeTrigger,
+  localTime,
+  nextFireTimes,
+  resolveTrigger,
+  type ScheduleDefinition,
+  type SchedulePatchInput,
+  type Scheduler,
+} from '../../scheduler/index.js';
+import type { Schedule } from '../../types/index.js';
 import { access, type RouteAccess } from '../access.js';
 import { MAX_TIME, problemResponses } from '../schemas/common.js';
-import { jobBody } from '../schemas/job.js';
+import { jobBody, NoContent } from '../schemas/job.js';
 import {
+  CreateScheduleBody,
   fireBody,
   HistoryQuery,
   Preview,
@@ -16,6 +25,7 @@ import {
   ScheduleRun,
   ScheduleSchema,
   scheduleBody,
+  UpdateScheduleBody,
 } from '../schemas/schedule.js';
 
 /** scheduleRoute is the route options of a route that answers with one schedule. */
@@ -50,6 +60,71 @@ export const scheduleRoutes: FastifyPluginAsyncZod<{ scheduler: Scheduler }> = a
       },
     },
     async () => ({ schedules: (await scheduler.listSchedules()).map(scheduleBody) }),
+  );
+
+  app.post(
+    '/api/schedules',
+    {
+      config: access('admin', 'schedules.create'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'createSchedule',
+        summary: 'Create a schedule of a registered task',
+        description:
+          "The payload is validated by the task's schema. 409 when the id is taken; a schedule declared in the server's " +
+          'code with the same id later replaces this definition when it differs (docs/scheduler.md).',
+        body: CreateScheduleBody,
+        response: { 201: ScheduleSchema, ...problemResponses(400, 409, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { id, ...definition } = request.body;
+      request.auditTarget = id;
+      // Job metadata arrives as unknown JSON values; the scheduler checks them like any definition's.
+      const schedule = await scheduler.createSchedule(id, definition as ScheduleDefinition);
+      return reply
+        .code(201)
+        .header('location', `${request.routeOptions.url}/${encodeURIComponent(id)}`)
+        .send(scheduleBody(schedule));
+    },
+  );
+
+  app.patch(
+    '/api/schedules/:id',
+    {
+      config: access('admin', 'schedules.update'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'updateSchedule',
+        summary: "Change a schedule's definition (any field but the task and the paused state)",
+        description:
+          'Fields left out keep their values; a changed trigger restarts from its first fire time after now. The change ' +
+          "lasts until the server's code declares a different definition for the id.",
+        params: ScheduleIdParams,
+        body: UpdateScheduleBody,
+        response: { 200: ScheduleSchema, ...problemResponses(400, 404, 413, 415, 422) },
+      },
+    },
+    async (request) => scheduleBody(await scheduler.updateSchedule(request.params.id, request.body as SchedulePatchInput)),
+  );
+
+  app.delete(
+    '/api/schedules/:id',
+    {
+      config: access('admin', 'schedules.delete'),
+      schema: {
+        tags: ['schedules'],
+        operationId: 'deleteSchedule',
+        summary: 'Delete a schedule and its history (its jobs stay)',
+        description: "A schedule declared in the server's code comes back at its next start.",
+        params: ScheduleIdParams,
+        response: { 204: NoContent, ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (!(await scheduler.removeSchedule(request.params.id))) throw new ScheduleNotFoundError(request.params.id);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(
@@ -136,46 +211,10 @@ export const previewRoute: FastifyPluginAsyncZod = async (app) => {
       return {
         trigger,
         description: describeTrigger(trigger),
-        fireTimes: fireTimes(trigger, from === undefined ? new Date() : new Date(from), count).map((at) => ({
-          at: at.toISOString(),
-          local: localTime(at, zone),
-        })),
+        fireTimes: nextFireTimes(trigger, from === undefined ? new Date() : new Date(from), count, new Date(MAX_TIME)).map(
+          (at) => ({ at: at.toISOString(), local: localTime(at, zone) }),
+        ),
       };
     },
   );
 };
-
-/** fireTimes lists up to `count` fire times of a trigger after `from`, before year 10000. */
-function fireTimes(trigger: Trigger, from: Date, count: number): Date[] {
-  const times: Date[] = [];
-  let after = from;
-  while (times.length < count) {
-    const next = nextFireTime(trigger, after);
-    if (next === null || next.getTime() >= MAX_TIME) break;
-    times.push(next);
-    after = next;
-  }
-  return times;
-}
-
-/** localTime writes an instant as local ISO 8601 time in `zone` with its UTC offset, e.g. `2026-03-08T03:30:00-04:00`. */
-function localTime(at: Date, zone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      timeZoneName: 'longOffset',
-    })
-      .formatToParts(at)
-      .map((part) => [part.type, part.value]),
-  );
-  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
-  const millis = at.getUTCMilliseconds() ? `.${String(at.getUTCMilliseconds()).padStart(3, '0')}` : '';
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${millis}${offset}`;
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LIMITS } from '../../core/validation.js';
+import type { QueueState, QueueStats } from '../../core/index.js';
+import { LIMITS, NAME_PATTERN } from '../../core/validation.js';
 import { JOB_STATUSES, type Job, PRIORITY_NAMES } from '../../types/index.js';
 import { DateTime, DateTimeInput } from './common.js';
 
@@ -146,13 +147,37 @@ export const JobPage = z.object({
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 
-/** QueueList counts every queue's jobs by status. */
+/** NoContent is the empty answer of a delete (204). */
+export const NoContent = z.null().describe('No content');
+
+/** QueueStateSchema says whether a queue is paused. */
+export const QueueStateSchema = z.object({
+  queue: z.string(),
+  paused: z.boolean().describe('Workers start no job of a paused queue; its jobs wait'),
+  pausedAt: DateTime.nullable().describe('When it was paused; null when it is not'),
+});
+
+/** queueStateBody turns a queue state into its API form. */
+export function queueStateBody(state: QueueState): z.infer<typeof QueueStateSchema> {
+  return { queue: state.queue, paused: state.paused, pausedAt: state.pausedAt?.toISOString() ?? null };
+}
+
+/** QueueList counts every queue's jobs by status; paused queues are listed even without jobs. */
 export const QueueList = z.object({
   queues: z.array(
-    z.object({
-      queue: z.string(),
+    QueueStateSchema.extend({
       counts: z.record(JobStatusSchema, z.number().int()).describe('Jobs per status'),
       total: z.number().int(),
     }),
   ),
+});
+
+/** queueStatsBody turns a queue's counts and state into their API form (an entry of QueueList). */
+export function queueStatsBody(stats: QueueStats): z.infer<typeof QueueList>['queues'][number] {
+  return { ...queueStateBody(stats), counts: stats.counts, total: stats.total };
+}
+
+/** QueueParams is the path of a queue's routes (a name with `/` is sent percent-encoded). */
+export const QueueParams = z.object({
+  queue: z.string().regex(NAME_PATTERN, 'expected 1-128 characters of letters, digits and _ . : - /'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NAME_PATTERN } from '../../core/validation.js';
+import { LIMITS, NAME_PATTERN } from '../../core/validation.js';
 import { describeTrigger } from '../../scheduler/index.js';
 import type { Schedule, ScheduleFire } from '../../types/index.js';
 import { DateTime, DateTimeInput } from './common.js';
@@ -27,6 +27,54 @@ export const TriggerInputSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('at'), at: DateTimeInput }),
 ]);
+
+/** ScheduleJobOptionsSchema holds the options of every job a schedule enqueues. */
+const ScheduleJobOptionsSchema = z
+  .strictObject({
+    queue: z.string().optional(),
+    priority: z.number().int().min(-LIMITS.priority).max(LIMITS.priority).optional(),
+    maxAttempts: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+    timeoutMs: z.number().int().min(1).max(LIMITS.timeoutMs).optional(),
+    dedupKey: z.string().optional(),
+    concurrencyKey: z.string().optional(),
+    concurrencyLimit: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+    tags: z.array(z.string()).max(LIMITS.tags).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe("Options of every job it enqueues. Default: the task's");
+
+/** The definition fields a create sets and an update may change (see docs/scheduler.md for each). */
+const scheduleDefinitionFields = {
+  payload: z.unknown().optional().describe("Payload of every job, validated by the task's schema. Default: null"),
+  name: z.string().max(200).optional().describe('Display name'),
+  misfireGraceMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.timeoutMs)
+    .nullable()
+    .optional()
+    .describe('How late a fire time may still run, in ms; null: no limit. Default: 60000'),
+  coalesce: z.boolean().optional().describe('Run several due fire times once. Default: true'),
+  maxInstances: z.number().int().min(1).max(1_000_000).optional().describe('Most live jobs at once. Default: 1'),
+  jitterMs: z.number().int().min(0).max(LIMITS.timeoutMs).optional().describe('Random delay of each job. Default: 0'),
+  job: ScheduleJobOptionsSchema.optional(),
+};
+
+/** CreateScheduleBody creates a schedule of a registered task. */
+export const CreateScheduleBody = z.strictObject({
+  id: z.string().regex(NAME_PATTERN, 'expected 1-128 characters of letters, digits and _ . : - /'),
+  task: z.string().describe('Name of a task registered on the server'),
+  trigger: TriggerInputSchema,
+  paused: z.boolean().optional().describe('Create it paused. Default: false'),
+  ...scheduleDefinitionFields,
+});
+
+/** UpdateScheduleBody changes a schedule's definition; fields left out keep their values. */
+export const UpdateScheduleBody = z.strictObject({
+  trigger: TriggerInputSchema.optional().describe('A new trigger restarts from its first fire time after now'),
+  ...scheduleDefinitionFields,
+});
 
 /** ScheduleSchema is a schedule as the API returns it, with its trigger described for status pages. */
 export const ScheduleSchema = z.object({

@@ -300,6 +300,14 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON ${s}.audit_log
     },
   },
   {
+    // One row per paused queue. The claim statement filters its queue list through it (an
+    // anti-join on a table of a few rows, next to nothing per claim); kept out of the jobs
+    // table so that pausing writes one row, not one per waiting job.
+    version: 7,
+    name: 'paused_queues',
+    sql: (schema) => `CREATE TABLE "${schema}".paused_queues (queue text PRIMARY KEY, paused_at timestamptz NOT NULL);`,
+  },
+  {
     version: 8,
     name: 'job_steps',
     // Durable steps of a job, NULL (no steps) for most jobs: adding the column rewrites nothing.

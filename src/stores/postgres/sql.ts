@@ -123,7 +123,10 @@ export function recordMigration(schema: string): Statement {
  * lease tokens of jobs inserted running, with a lease owner) of inserted rows (the caller
  * knows their content). With a channel, each queue that got `available` jobs is notified
  * once, inside the same transaction (for inserts that join the caller's transaction; see
- * announceQueues for the others). The jobs come as one array per column, unnested side by
+ * announceQueues for the others). A job given a lease owner is inserted running under a new
+ * lease only while its queue is not paused (the check runs for leased jobs only, so plain
+ * inserts never read paused_queues); otherwise as if it had none. Statuses are those of the
+ * jobs without their lease. The jobs come as one array per column, unnested side by
  * side: a 50,000-job batch as one jsonb document spent 390 ms of a 1.1 s insert parsing it
  * (and spilled to temporary files), the arrays ~35% less in all.
  * $1 ids (uuid[]), $2 queues, $3 tasks (text[]), $4 payloads (jsonb[]), $5 statuses (text[]),
@@ -131,6 +134,7 @@ export function recordMigration(schema: string): Statement {
  * (timestamptz[]), $10 dedup keys, $11 concurrency keys (text[]), $12 concurrency limits
  * (int[]), $13 tags (jsonb[], arrays of strings), $14 metadata (jsonb[]), $15 timeouts (int[]),
  * $16 lease owners (text[]), $17 lease expiries (timestamptz[]), $18 channel (text, or null).
+ * Returns the id and lease token (null when not leased) of each inserted job.
  */
 export function insertJobs(schema: string): Statement {
   const s = quote(schema);
@@ -143,17 +147,25 @@ export function insertJobs(schema: string): Statement {
     unnest($9::timestamptz[]) AS created_at, unnest($10::text[]) AS dedup_key,
     unnest($11::text[]) AS concurrency_key, unnest($12::int[]) AS concurrency_limit,
     unnest($13::jsonb[]) AS tags, unnest($14::jsonb[]) AS metadata, unnest($15::int[]) AS timeout_ms,
-    unnest($16::text[]) AS lease_owner, unnest($17::timestamptz[]) AS lease_expires_at
+    unnest($16::text[]) AS requested_owner, unnest($17::timestamptz[]) AS requested_expiry
+),
+leased AS (
+  SELECT input.*, CASE WHEN requested_owner IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM ${s}.paused_queues p WHERE p.queue = input.queue)
+    THEN requested_owner END AS lease_owner
+  FROM input
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
     dedup_key, concurrency_key, concurrency_limit, tags, metadata, timeout_ms,
     attempt, started_at, lease_owner, lease_token, lease_expires_at)
-  SELECT id, queue, task, payload, status, priority, run_at, max_attempts, created_at,
+  SELECT id, queue, task, payload, CASE WHEN lease_owner IS NULL THEN status ELSE 'running' END, priority, run_at,
+    max_attempts, created_at,
     dedup_key, concurrency_key, concurrency_limit, ARRAY(SELECT jsonb_array_elements_text(tags)), metadata, timeout_ms,
     CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, CASE WHEN lease_owner IS NULL THEN NULL ELSE created_at END,
-    lease_owner, CASE WHEN lease_owner IS NULL THEN NULL ELSE gen_random_uuid() END, lease_expires_at
-  FROM input
+    lease_owner, CASE WHEN lease_owner IS NULL THEN NULL ELSE gen_random_uuid() END,
+    CASE WHEN lease_owner IS NULL THEN NULL ELSE requested_expiry END
+  FROM leased
   ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND status IN ${LIVE} DO NOTHING
   RETURNING id, queue, status, lease_token
 ),
@@ -205,7 +217,8 @@ WHERE dedup_key = ANY($1::text[]) AND dedup_key IS NOT NULL AND status IN ${LIVE
 }
 
 /**
- * claimJobs claims due jobs in one statement. Per queue it walks the waiting index in claim
+ * claimJobs claims due jobs in one statement. Per queue that is not paused (the queue list
+ * anti-joined with paused_queues, a table of a few rows) it walks the waiting index in claim
  * order with FOR UPDATE SKIP LOCKED, skipping jobs whose concurrency key looks full; the
  * merged best `limit` become candidates. Jobs without a key are started here; jobs with a
  * key go through claim_keyed (advisory lock per key, recount, start) and only when there
@@ -225,7 +238,10 @@ export function claimJobs(schema: string): Statement {
     name: `jobyard:${schema}:claim`,
     text: `WITH candidates AS MATERIALIZED (
   SELECT picked.id, picked.concurrency_key
-  FROM unnest($1::text[]) AS q(name)
+  FROM (
+    SELECT u.name FROM unnest($1::text[]) AS u(name)
+    WHERE NOT EXISTS (SELECT 1 FROM ${s}.paused_queues p WHERE p.queue = u.name)
+  ) q
   CROSS JOIN LATERAL (
     SELECT j.id, j.concurrency_key, j.priority, j.run_at
     FROM ${s}.jobs j
@@ -563,6 +579,56 @@ export function pruneJobs(schema: string): Statement {
 )
 DELETE FROM ${s}.jobs j USING doomed d WHERE j.id = d.id`,
   };
+}
+
+/**
+ * deleteFinishedJob deletes a finished job; other jobs are read back unchanged. Returns zero
+ * rows or one, with `deleted`. $1 id (uuid).
+ */
+export function deleteFinishedJob(schema: string): Statement {
+  const s = quote(schema);
+  return {
+    text: `WITH deleted AS (
+  DELETE FROM ${s}.jobs WHERE id = $1::uuid AND status IN ${FINAL}
+  RETURNING ${JOB_COLUMNS}
+)
+SELECT true AS deleted, deleted.* FROM deleted
+UNION ALL
+SELECT false AS deleted, ${JOB_COLUMNS} FROM ${s}.jobs
+WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM deleted)`,
+  };
+}
+
+/**
+ * pauseQueue pauses a queue unless it is paused already; returns the pause (the first pause
+ * time stays: the no-op update only makes RETURNING give the existing row). $1 queue (text),
+ * $2 now (timestamptz).
+ */
+export function pauseQueue(schema: string): Statement {
+  return {
+    text: `INSERT INTO ${quote(schema)}.paused_queues (queue, paused_at) VALUES ($1::text, $2::timestamptz)
+ON CONFLICT (queue) DO UPDATE SET queue = excluded.queue
+RETURNING queue, paused_at`,
+  };
+}
+
+/**
+ * resumeQueue resumes a queue and, when it was paused, notifies `jobs_available` for it.
+ * Returns one row per resumed queue (zero or one). $1 queue (text), $2 channel (text).
+ */
+export function resumeQueue(schema: string): Statement {
+  return {
+    text: `WITH resumed AS (
+  DELETE FROM ${quote(schema)}.paused_queues WHERE queue = $1::text RETURNING queue
+)
+SELECT queue, pg_notify($2::text, json_build_object('type', 'jobs_available', 'queue', queue)::text) AS notified
+FROM resumed`,
+  };
+}
+
+/** selectQueuePauses lists the paused queues by name. No parameters. */
+export function selectQueuePauses(schema: string): Statement {
+  return { text: `SELECT queue, paused_at FROM ${quote(schema)}.paused_queues ORDER BY queue` };
 }
 
 /**

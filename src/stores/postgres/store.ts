@@ -28,6 +28,7 @@ import type {
   JobSettleResult,
   JobStepSaveParams,
   MigrateResult,
+  QueuePause,
   QueueStatsRow,
   RateLimitTakeParams,
   RateLimitTakeResult,
@@ -54,6 +55,7 @@ import {
   rateLimitInterval,
   rateLimitResult,
   scheduledJob,
+  withoutLease,
 } from '../../store/index.js';
 import {
   type ApiToken,
@@ -187,6 +189,10 @@ function buildStatements(schema: string) {
     retry: sql.retryJob(schema),
     prune: sql.pruneJobs(schema),
     stats: sql.countJobsByQueueAndStatus(schema),
+    delete: sql.deleteFinishedJob(schema),
+    pause: sql.pauseQueue(schema),
+    resume: sql.resumeQueue(schema),
+    pauses: sql.selectQueuePauses(schema),
     stuck: sql.selectStuckJobs(schema),
     finishedCounts: sql.countFinishedJobs(schema),
     scheduleInsert: sql.insertSchedule(schema),
@@ -375,7 +381,8 @@ export class PostgresStore implements Store {
         for (const entry of pending) {
           const leaseToken = leaseTokens.get(entry.job.id.toLowerCase());
           if (leaseToken !== undefined) {
-            const job = newJob(entry.job);
+            // A leased job inserted without its lease went to a paused queue.
+            const job = newJob(leaseToken === null ? withoutLease(entry.job) : entry.job);
             results[entry.index] = leaseToken === null ? { job, created: true } : { job, created: true, leaseToken };
             if (channel === null && job.status === 'available') committedQueues.add(job.queue);
           } else skipped.push(entry);
@@ -572,6 +579,31 @@ export class PostgresStore implements Store {
     const finalStatuses = statuses.filter((status) => FINAL_STATUSES.includes(status));
     if (finalStatuses.length === 0) return this.run(async () => 0);
     return this.pruneInBatches(this.statements.prune, [finalStatuses, olderThan]);
+  }
+
+  jobDelete({ id }: { id: string }): Promise<{ job: Job; deleted: boolean } | null> {
+    return this.run(async () => {
+      if (!isUuid(id)) return null;
+      const row = (await execute<JobRow & { deleted: boolean }>(this.pool, this.statements.delete, [id])).rows[0];
+      return row ? { job: toJob(row), deleted: row.deleted } : null;
+    });
+  }
+
+  queuePause({ queue, now }: { queue: string; now: Date }): Promise<QueuePause> {
+    return this.run(async () =>
+      toQueuePause((await execute<QueuePauseRow>(this.pool, this.statements.pause, [queue, now])).rows[0] as QueuePauseRow),
+    );
+  }
+
+  queueResume({ queue }: { queue: string }): Promise<boolean> {
+    return this.run(async () => {
+      await this.listenerReady();
+      return ((await execute(this.pool, this.statements.resume, [queue, this.channel])).rowCount ?? 0) > 0;
+    });
+  }
+
+  queuePauses(): Promise<QueuePause[]> {
+    return this.run(async () => (await execute<QueuePauseRow>(this.pool, this.statements.pauses, [])).rows.map(toQueuePause));
   }
 
   queueStats(): Promise<QueueStatsRow[]> {
@@ -1015,7 +1047,7 @@ function insertColumns(jobs: JobInsert[]): unknown[][] {
     column((job) => job.queue),
     column((job) => job.task),
     column((job) => JSON.stringify(job.payload)),
-    column(insertedStatus),
+    column((job) => job.status),
     column((job) => job.priority),
     column((job) => job.runAt.toISOString()),
     column((job) => job.maxAttempts),
@@ -1147,6 +1179,16 @@ function toJob(row: JobRow): Job {
     steps: row.steps ?? [],
     dependsOn: row.depends_on ?? [],
   };
+}
+
+/** QueuePauseRow is a paused_queues row. */
+interface QueuePauseRow {
+  queue: string;
+  paused_at: Date;
+}
+
+function toQueuePause(row: QueuePauseRow): QueuePause {
+  return { queue: row.queue, pausedAt: row.paused_at };
 }
 
 /** ScheduleRow is a schedules row as node-postgres parses it. */

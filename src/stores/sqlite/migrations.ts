@@ -212,6 +212,19 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'paused_queues',
+    sql: `
+      -- One row per paused queue. Claims read it inside their write transaction, so a pause
+      -- holds for every process from its commit; it stays tiny, so reading it costs a claim
+      -- next to nothing.
+      CREATE TABLE jobyard_paused_queues (
+        queue     TEXT    NOT NULL PRIMARY KEY,
+        paused_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
     version: 9,
     name: 'job_steps',
     sql: `

@@ -277,6 +277,27 @@ WHERE id IN (
   WHERE ${FINAL} AND status IN (SELECT value FROM json_each(@statuses)) AND finished_at < @olderThan
   LIMIT @batchSize)`;
 
+/** Deletes a finished job; returns it when deleted. @id. */
+export const JOB_DELETE_FINISHED = `
+DELETE FROM jobyard_jobs
+WHERE id = @id AND ${FINAL}
+RETURNING *`;
+
+/**
+ * Pauses a queue unless it is paused already; returns the pause (the first pause time stays:
+ * the no-op update only makes RETURNING give the existing row). @queue, @pausedAt.
+ */
+export const QUEUE_PAUSE = `
+INSERT INTO jobyard_paused_queues (queue, paused_at) VALUES (@queue, @pausedAt)
+ON CONFLICT (queue) DO UPDATE SET queue = excluded.queue
+RETURNING queue, paused_at`;
+
+/** Resumes a queue. @queue. */
+export const QUEUE_RESUME = `DELETE FROM jobyard_paused_queues WHERE queue = @queue`;
+
+/** Lists the paused queues by name. No parameters. */
+export const QUEUE_PAUSES = `SELECT queue, paused_at FROM jobyard_paused_queues ORDER BY queue`;
+
 /** Counts jobs per queue and status. No parameters. */
 export const QUEUE_STATS = `
 SELECT queue, status, count(*) AS count FROM jobyard_jobs

@@ -27,6 +27,7 @@ import type {
   JobSettleResult,
   JobStepSaveParams,
   MigrateResult,
+  QueuePause,
   QueueStatsRow,
   RateLimitTakeParams,
   RateLimitTakeResult,
@@ -54,6 +55,7 @@ import {
   scheduledJob,
   schemaVersionOf,
   takeFromBucket,
+  withoutLease,
 } from '../../store/index.js';
 import type {
   ApiToken,
@@ -227,6 +229,12 @@ interface ClaimCandidate {
   priority: number;
   run_at: number;
   concurrency_key: string | null;
+}
+
+/** QueuePauseRow is a row of jobyard_paused_queues. */
+interface QueuePauseRow {
+  queue: string;
+  paused_at: number;
 }
 
 /** SettledRow is what a settle statement returns when its lease fence held. */
@@ -459,8 +467,34 @@ export class SqliteStore implements Store {
     });
   }
 
+  async jobDelete(params: { id: string }): Promise<{ job: Job; deleted: boolean } | null> {
+    if (typeof params.id !== 'string') return null;
+    return this.run(() => {
+      const deleted = this.statement(SQL.JOB_DELETE_FINISHED).get({ id: params.id }) as JobRow | undefined;
+      if (deleted !== undefined) return { job: jobFromRow(deleted), deleted: true };
+      const row = this.statement(SQL.JOB_GET).get({ id: params.id }) as JobRow | undefined;
+      return row === undefined ? null : { job: jobFromRow(row), deleted: false };
+    });
+  }
+
   async queueStats(): Promise<QueueStatsRow[]> {
     return this.run(() => this.statement(SQL.QUEUE_STATS).all() as QueueStatsRow[]);
+  }
+
+  async queuePause(params: { queue: string; now: Date }): Promise<QueuePause> {
+    const row = this.run(() => this.statement(SQL.QUEUE_PAUSE).get({ queue: params.queue, pausedAt: params.now.getTime() }));
+    return queuePauseFromRow(row as QueuePauseRow);
+  }
+
+  async queueResume(params: { queue: string }): Promise<boolean> {
+    const resumed = this.run(() => this.statement(SQL.QUEUE_RESUME).run({ queue: params.queue }).changes > 0);
+    // Other processes hear of it through the file watch (any commit wakes them).
+    if (resumed) this.publishAvailable([params.queue]);
+    return resumed;
+  }
+
+  async queuePauses(): Promise<QueuePause[]> {
+    return this.run(() => (this.statement(SQL.QUEUE_PAUSES).all() as QueuePauseRow[]).map(queuePauseFromRow));
   }
 
   async jobHealth(params: JobHealthParams): Promise<JobHealth> {
@@ -729,9 +763,16 @@ export class SqliteStore implements Store {
     return { applied, version: Math.max(0, ...recorded, ...applied) };
   }
 
-  /** insertJobs inserts jobs, then links the new ones that have parents to them (see Store.jobInsertMany). */
+  /**
+   * insertJobs inserts jobs in the caller's transaction, then links the new ones that have
+   * parents to them (see Store.jobInsertMany). A leased job (local hand-off) of a paused queue
+   * is inserted without its lease: the hand-off is a claim, and a paused queue gives none.
+   */
   private insertJobs(jobs: JobInsert[]): JobInsertResult[] {
-    const results = jobs.map((job) => this.insertJob(job));
+    const paused = jobs.some((job) => job.lease !== undefined) ? this.pausedQueues() : null;
+    const results = jobs.map((job) =>
+      this.insertJob(job.lease !== undefined && paused?.has(job.queue) ? withoutLease(job) : job),
+    );
     const children = jobs.filter((job, index) => hasParents(job) && results[index]?.created);
     if (children.length === 0) return results;
     const parentIds = [...new Set(children.flatMap((child) => child.dependsOn ?? []))];
@@ -755,6 +796,11 @@ export class SqliteStore implements Store {
       linked.set(link.childId, jobFromRow(row));
     }
     return results.map((result) => ({ ...result, job: linked.get(result.job.id) ?? result.job }));
+  }
+
+  /** pausedQueues reads the names of the paused queues (a tiny table). */
+  private pausedQueues(): Set<string> {
+    return new Set((this.statement(SQL.QUEUE_PAUSES).all() as QueuePauseRow[]).map((row) => row.queue));
   }
 
   private insertJob(job: JobInsert): JobInsertResult {
@@ -796,7 +842,9 @@ export class SqliteStore implements Store {
   private claimJobs(params: JobClaimParams): ClaimedJob[] {
     const now = params.now.getTime();
     const lease = { now, workerId: params.workerId, leaseExpiresAt: now + params.leaseMs };
-    const queues = [...new Set(params.queues)];
+    // Read in the claim's write transaction: a pause committed before it is seen, and none can commit during it.
+    const paused = this.pausedQueues();
+    const queues = [...new Set(params.queues)].filter((queue) => !paused.has(queue));
     const claimed: ClaimedJob[] = [];
     while (claimed.length < params.limit) {
       const limit = params.limit - claimed.length;
@@ -1087,6 +1135,10 @@ function scheduleFromRow(row: ScheduleRow): Schedule {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+}
+
+function queuePauseFromRow(row: QueuePauseRow): QueuePause {
+  return { queue: row.queue, pausedAt: new Date(row.paused_at) };
 }
 
 function apiTokenFromRow(row: ApiTokenRow): ApiToken {

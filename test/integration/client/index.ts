@@ -9,6 +9,7 @@ import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
 import { prefetchSuite } from './prefetch.js';
 import { queriesSuite } from './queries.js';
+import { queueAdminSuite } from './queue-admin.js';
 import { retryTimeoutSuite } from './retry-timeout.js';
 import { shutdownSuite } from './shutdown.js';
 import { stepsSuite } from './steps.js';
@@ -33,6 +34,7 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('prefetch', () => prefetchSuite(makeStore));
     describe('local hand-off', () => handOffSuite(makeStore));
     describe('queries', () => queriesSuite(makeStore));
+    describe('queue pause and job delete', () => queueAdminSuite(makeStore));
     describe('durable steps', () => stepsSuite(makeStore));
     describe('job dependencies', () => dependenciesSuite(makeStore));
     describe('events', () => eventsSuite(makeStore));

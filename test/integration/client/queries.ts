@@ -96,8 +96,8 @@ export function queriesSuite(makeStore: MakeStore): void {
     assert.deepEqual(await client.queueStats(), []);
     await seedJobs(client);
     assert.deepEqual(await client.queueStats(), [
-      { queue: 'mail', counts: countsOf({ available: 1, scheduled: 1, cancelled: 1 }), total: 3 },
-      { queue: 'reports', counts: countsOf({ available: 2 }), total: 2 },
+      { queue: 'mail', counts: countsOf({ available: 1, scheduled: 1, cancelled: 1 }), total: 3, paused: false, pausedAt: null },
+      { queue: 'reports', counts: countsOf({ available: 2 }), total: 2, paused: false, pausedAt: null },
     ]);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { defineTask, type JobyardEvents } from '../../../src/core/index.js';
-import { SnoozeError, TimeoutError, UnrecoverableError } from '../../../src/errors/index.js';
+import { RateLimitedError, TimeoutError, UnrecoverableError } from '../../../src/errors/index.js';
 import type { JobErrorRecord } from '../../../src/types/index.js';
 import {
   countEvents,
@@ -118,14 +118,14 @@ export function retryTimeoutSuite(makeStore: MakeStore): void {
     assert.equal(stored.errors[0]?.name, 'JOBYARD_UNRECOVERABLE');
   });
 
-  it('snoozes a job until later without spending an attempt', async () => {
+  it('snoozes a job until later without spending an attempt (RateLimitedError, a SnoozeError for an upstream 429)', async () => {
     const clock = new FakeClock();
     let calls = 0;
     const polite = defineTask('rate.limited', {
       maxAttempts: 1,
       handler: () => {
         calls += 1;
-        if (calls === 1) throw new SnoozeError(60_000, 'upstream said 429');
+        if (calls === 1) throw new RateLimitedError(60_000);
         return 'done';
       },
     });

@@ -11,8 +11,6 @@ interface Operation {
   role: Role | 'public';
   action: string;
   hasBody: boolean;
-  /** It answers an endless event stream, which inject would wait for. */
-  streams: boolean;
 }
 
 /** A value for every path parameter: auth is decided before the parameters are even validated. */
@@ -42,11 +40,11 @@ export function accessMatrixSuite(makeStore: MakeStore): void {
           } else assert.equal(operation.security, undefined);
           return {
             method: method.toUpperCase() as Operation['method'],
-            path: path.replace(/\{\w+\}/g, PATH_PARAMETER),
+            // The event stream never ends; a bad filter makes it answer 400 once auth let it through.
+            path: path.endsWith('/api/events') ? `${path}?type=none` : path.replace(/\{\w+\}/g, PATH_PARAMETER),
             role: access.role,
             action: access.action,
             hasBody: operation.requestBody !== undefined,
-            streams: operation.responses['200']?.content?.['text/event-stream'] !== undefined,
           };
         }),
     );
@@ -63,9 +61,7 @@ export function accessMatrixSuite(makeStore: MakeStore): void {
       secrets[role] = (await createApiToken(service.client().store, { name: `${role}-key`, role })).secret;
 
     const send = (operation: Operation, headers: Record<string, string>): Promise<Answer> =>
-      // A stream is asked with an unknown query parameter: refused 400 once auth let the call
-      // through, so the answer still tells auth's verdict, without a stream to wait for.
-      service.call(operation.method, `${operation.path}${operation.streams ? '?access-probe=1' : ''}`, {
+      service.call(operation.method, operation.path, {
         // An empty body: whatever validation would say must not come before auth.
         headers: { ...(operation.hasBody ? { 'content-type': 'application/json' } : {}), ...headers },
         ...(operation.hasBody ? { payload: '{}' } : {}),
@@ -91,7 +87,6 @@ export function accessMatrixSuite(makeStore: MakeStore): void {
           assert.match(problem.detail, new RegExp(`needs the ${operation.role} role`), where);
         } else {
           assert.ok(answer.status !== 401 && answer.status !== 403, `${where} as ${role}: ${answer.status} ${answer.raw}`);
-          if (operation.streams) assertProblem(answer, 400);
         }
       }
     }

@@ -218,4 +218,44 @@ export function jobsSuite(makeStore: MakeStore): void {
     assert.equal(byQueue.default.counts.failed, 0);
     assert.equal(byQueue.other.total, 1);
   });
+
+  it('deletes a finished job (204), refuses a live one (409), 404 for an unknown id', async () => {
+    const { body: job } = await service.call('POST', '/api/jobs', { payload: ADA });
+    const live = assertProblem(await service.call('DELETE', `/api/jobs/${job.id}`), 409, 'JOBYARD_INVALID_STATE');
+    assert.match(live.detail, /available/);
+    await service.call('POST', `/api/jobs/${job.id}/cancel`);
+    const deleted = await service.call('DELETE', `/api/jobs/${job.id}`);
+    assert.equal(deleted.status, 204, deleted.raw);
+    assert.equal(deleted.raw, '');
+    assertProblem(await service.call('GET', `/api/jobs/${job.id}`), 404, 'JOBYARD_JOB_NOT_FOUND');
+    assertProblem(await service.call('DELETE', `/api/jobs/${job.id}`), 404, 'JOBYARD_JOB_NOT_FOUND');
+    assertFieldError(assertProblem(await service.call('DELETE', '/api/jobs/42'), 400, 'JOBYARD_VALIDATION'), 'id');
+  });
+
+  it('pauses and resumes a queue, and lists a paused queue without jobs', async () => {
+    await service.call('POST', '/api/jobs', { payload: ADA });
+    const paused = await service.call('POST', '/api/queues/default/pause');
+    assert.equal(paused.status, 200, paused.raw);
+    assert.equal(paused.body.queue, 'default');
+    assert.equal(paused.body.paused, true);
+    assert.ok(Date.parse(paused.body.pausedAt) <= Date.now());
+    const again = await service.call('POST', '/api/queues/default/pause');
+    assert.equal(again.body.pausedAt, paused.body.pausedAt, 'pausing again keeps the first pause time');
+    // A queue name with a slash travels percent-encoded.
+    assert.equal((await service.call('POST', '/api/queues/mail%2Fbulk/pause')).body.queue, 'mail/bulk');
+
+    const listed = await service.call('GET', '/api/queues');
+    const byQueue = Object.fromEntries(listed.body.queues.map((stats: { queue: string }) => [stats.queue, stats]));
+    assert.deepEqual(
+      { paused: byQueue.default.paused, pausedAt: byQueue.default.pausedAt, total: byQueue.default.total },
+      { paused: true, pausedAt: paused.body.pausedAt, total: 1 },
+    );
+    assert.deepEqual({ paused: byQueue['mail/bulk'].paused, total: byQueue['mail/bulk'].total }, { paused: true, total: 0 });
+
+    const resumed = await service.call('POST', '/api/queues/default/resume');
+    assert.equal(resumed.status, 200, resumed.raw);
+    assert.deepEqual(resumed.body, { queue: 'default', paused: false, pausedAt: null });
+    assert.equal((await service.client().queueStats()).find((stats) => stats.queue === 'default')?.paused, false);
+    assertFieldError(assertProblem(await service.call('POST', '/api/queues/a%20b/pause'), 400, 'JOBYARD_VALIDATION'), 'queue');
+  });
 }

@@ -119,6 +119,110 @@ export function schedulesSuite(makeStore: MakeStore): void {
     assert.deepEqual(past.body.fireTimes, []);
   });
 
+  it('creates a schedule of a registered task (201, Location), 409 for a taken id', async () => {
+    const body = {
+      id: 'weekly/report',
+      task: 'email.send',
+      payload: { to: 'ops@example.com' },
+      name: 'Weekly report',
+      trigger: { kind: 'cron', expression: '0 9 * * 1', timezone: 'America/New_York' },
+      maxInstances: 2,
+      job: { queue: 'reports', priority: 5, tags: ['weekly'] },
+    };
+    const created = await service.call('POST', '/api/schedules', { payload: body });
+    assert.equal(created.status, 201, created.raw);
+    assert.equal(created.headers.location, '/api/schedules/weekly%2Freport');
+    assert.equal(created.body.id, 'weekly/report');
+    assert.deepEqual(created.body.payload, { to: 'ops@example.com' }, 'stored as sent; each job gets the schema output');
+    assert.equal(created.body.description, "cron[day_of_week='1', hour='9', minute='0', timezone='America/New_York']");
+    assert.deepEqual(created.body.jobOptions, { queue: 'reports', priority: 5, tags: ['weekly'] });
+    assert.equal(created.body.paused, false);
+    assert.ok(Date.parse(created.body.nextRunAt) > Date.now());
+    const fetched = await service.call('GET', '/api/schedules/weekly%2Freport');
+    assert.deepEqual(fetched.body, created.body);
+
+    assertProblem(await service.call('POST', '/api/schedules', { payload: body }), 409, 'JOBYARD_SCHEDULE_EXISTS');
+    const paused = await service.call('POST', '/api/schedules', { payload: { ...body, id: 'weekly-paused', paused: true } });
+    assert.equal(paused.body.paused, true);
+  });
+
+  it('refuses to create a schedule of an unknown task (422), a bad payload, trigger or time zone (400)', async () => {
+    const base = { id: 'x', task: 'noop', trigger: { kind: 'every', everyMs: 60_000 } };
+    const create = (payload: object) => service.call('POST', '/api/schedules', { payload });
+    assertProblem(await create({ ...base, task: 'no.such.task' }), 422, 'JOBYARD_UNKNOWN_TASK');
+    assertFieldError(
+      assertProblem(await create({ ...base, task: 'email.send', payload: { to: 'nobody' } }), 400, 'JOBYARD_VALIDATION'),
+      'payload.to',
+    );
+    assertFieldError(
+      assertProblem(await create({ ...base, trigger: { kind: 'cron', expression: '0 2 * * *', timezone: 'Mars/Olympus' } }), 400),
+      'trigger.timezone',
+    );
+    assertFieldError(
+      assertProblem(await create({ ...base, trigger: { kind: 'cron', expression: 'every day' } }), 400),
+      'trigger.expression',
+    );
+    assertFieldError(assertProblem(await create({ ...base, id: 'a b' }), 400), 'id');
+    assertFieldError(assertProblem(await create({ ...base, maxInstances: 0 }), 400), 'maxInstances');
+    assertFieldError(assertProblem(await create({ ...base, job: { queue: 'a b' } }), 400), 'job.queue');
+    assert.match(assertProblem(await create({ ...base, color: 'red' }), 400).detail, /color/);
+    assert.deepEqual((await service.call('GET', '/api/schedules')).body.schedules, [], 'nothing was created');
+  });
+
+  it("updates a schedule's definition; a new trigger restarts it; 404 and 400 as for any schedule", async () => {
+    await declareSchedules();
+    const before = (await service.call('GET', '/api/schedules/nightly')).body;
+    const renamed = await service.call('PATCH', '/api/schedules/nightly', { payload: { name: 'Nightly full', coalesce: false } });
+    assert.equal(renamed.status, 200, renamed.raw);
+    assert.equal(renamed.body.name, 'Nightly full');
+    assert.equal(renamed.body.coalesce, false);
+    assert.equal(renamed.body.nextRunAt, before.nextRunAt, 'the trigger did not change');
+    assert.deepEqual(renamed.body.trigger, before.trigger);
+
+    const retimed = await service.call('PATCH', '/api/schedules/nightly', {
+      payload: { trigger: { kind: 'every', everyMs: 3_600_000 } },
+    });
+    assert.equal(retimed.body.description, 'interval[1:00:00]');
+    assert.equal(Date.parse(retimed.body.nextRunAt) % 3_600_000, 0, 'on the hour');
+    assert.equal(retimed.body.name, 'Nightly full', 'other fields kept');
+
+    assertProblem(
+      await service.call('PATCH', '/api/schedules/weekly', { payload: { name: 'x' } }),
+      404,
+      'JOBYARD_SCHEDULE_NOT_FOUND',
+    );
+    assertFieldError(
+      assertProblem(
+        await service.call('PATCH', '/api/schedules/every-minute', { payload: { payload: { to: 'nobody' } } }),
+        400,
+        'JOBYARD_VALIDATION',
+      ),
+      'payload.to',
+    );
+    assert.match(
+      assertProblem(await service.call('PATCH', '/api/schedules/nightly', { payload: { task: 'noop' } }), 400).detail,
+      /task/,
+    );
+    assertFieldError(
+      assertProblem(
+        await service.call('PATCH', '/api/schedules/nightly', { payload: { trigger: { kind: 'at', at: 'tomorrow' } } }),
+        400,
+      ),
+      'trigger.at',
+    );
+  });
+
+  it('deletes a schedule (204) and its history; 404 for an unknown one', async () => {
+    await declareSchedules();
+    await service.call('POST', '/api/schedules/nightly/run');
+    const deleted = await service.call('DELETE', '/api/schedules/nightly');
+    assert.equal(deleted.status, 204, deleted.raw);
+    assert.equal(await service.scheduler().getSchedule('nightly'), null);
+    assertProblem(await service.call('GET', '/api/schedules/nightly/history'), 404, 'JOBYARD_SCHEDULE_NOT_FOUND');
+    assertProblem(await service.call('DELETE', '/api/schedules/nightly'), 404, 'JOBYARD_SCHEDULE_NOT_FOUND');
+    assert.equal((await service.client().listJobs({ task: 'noop' })).jobs.length, 1, 'its job stays');
+  });
+
   it('answers a bad trigger with 400 naming the field', async () => {
     const preview = (payload: object) => service.call('POST', '/api/schedules/preview', { payload });
     assertFieldError(
