@@ -143,10 +143,16 @@ export class StoreUnavailableError extends JobyardError {
   }
 }
 
-/** SchemaTooNewError says the database was migrated by a newer jobyard with a breaking change. */
+/**
+ * SchemaTooNewError says the database recorded a migration this jobyard does not know: a newer
+ * jobyard (or another branch of it) migrated it, so this code refuses to run against it.
+ */
 export class SchemaTooNewError extends JobyardError {
   constructor(found: number, known: number) {
-    super('JOBYARD_SCHEMA_TOO_NEW', `Database schema version ${found} is newer than the ${known} this jobyard knows`);
+    super(
+      'JOBYARD_SCHEMA_TOO_NEW',
+      `The database recorded migration ${found}, which this jobyard (schema version ${known}) does not know: a newer jobyard migrated it`,
+    );
   }
 }
 

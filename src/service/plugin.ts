@@ -194,7 +194,9 @@ export const jobyardService: FastifyPluginAsync<JobyardServiceOptions> = async (
     if (action !== undefined) metrics.countRateLimited(action);
   });
   if (docs) await registerDocs(app, auth);
-  // Both before the routes, which inherit hooks from this point on.
+  // Both before the routes, which inherit hooks from this point on. The lifecycle orders
+  // them after auth's onRequest: a bucket (preHandler) is taken and an entry (onSend) written
+  // for the principal auth set, and a call auth refused spends nothing and is audited as it was.
   enforceRateLimits(app, client, rateLimits);
   recordMutatingCalls(app, client);
   if (audit.pruneIntervalMs !== null) {

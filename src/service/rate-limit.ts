@@ -7,9 +7,9 @@ import { problem, sendProblem } from './problem.js';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from './schemas/common.js';
 
 /**
- * RateLimitScope says whose calls share a bucket: each principal's own (`principal`; a call
- * without credentials counts under its client address), each client address's (`client`),
- * or everyone's together (`global`).
+ * RateLimitScope says whose calls share a bucket: each principal's own (`principal`; with
+ * `auth: false`, where no caller proves who it is, each client address's), each client
+ * address's (`client`), or everyone's together (`global`).
  */
 export type RateLimitScope = 'principal' | 'client' | 'global';
 
@@ -125,11 +125,16 @@ function ruleApplies(rule: ResolvedRateLimitRule, action: string, body: unknown)
   return typeof task === 'string' && rule.tasks.has(task);
 }
 
-/** scopeKey names the bucket of a request within a rule's scope. */
+/**
+ * scopeKey names the bucket of a request within a rule's scope. A caller who proved no
+ * identity (with `auth: false` every caller is the one principal `anonymous`) is told apart
+ * by its address only: one bucket for all of them would let one client starve the others.
+ */
 function scopeKey(scope: RateLimitScope, request: FastifyRequest): string {
   if (scope === 'global') return 'global';
   const principal = request.principal ?? null;
-  return scope === 'principal' && principal !== null ? `principal:${principal.id}` : `client:${request.ip}`;
+  const identified = principal !== null && principal.via !== 'anonymous';
+  return scope === 'principal' && identified ? `principal:${principal.id}` : `client:${request.ip}`;
 }
 
 /**

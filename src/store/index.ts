@@ -1,1 +1,2 @@
+export * from './migrations.js';
 export * from './store.js';

@@ -32,15 +32,21 @@ export interface Store {
   readonly kind: string;
   readonly capabilities: StoreCapabilities;
 
-  /** migrate applies pending migrations once (safe when many processes start together). */
+  /**
+   * migrate applies every migration the store lists that the database has not recorded, in
+   * version order, each once (safe when many processes start together), including versions
+   * below ones already recorded (branches merge migrations out of order). Throws
+   * SchemaTooNewError, applying nothing, when the database recorded a version the store does
+   * not list.
+   */
   migrate(): Promise<MigrateResult>;
   /** close releases connections and stops listeners. Idempotent. */
   close(): Promise<void>;
   /** ping checks that the database answers; throws StoreUnavailableError when it does not. */
   ping(): Promise<void>;
   /**
-   * schemaVersion reads the applied schema version (0 when never migrated) beside the one
-   * this code expects, in one cheap read that takes no lock: readiness checks call it.
+   * schemaVersion compares the migrations the database recorded with those this code lists
+   * (see SchemaVersion), in one cheap read that takes no lock: readiness checks call it.
    */
   schemaVersion(): Promise<SchemaVersion>;
 
@@ -413,18 +419,26 @@ export interface StoreCapabilities {
 }
 
 export interface MigrateResult {
-  /** Migration versions applied by this call (empty when the schema was current). */
+  /** Migration versions applied by this call, ascending (empty when the schema was current). */
   applied: number[];
-  /** Schema version after the call. */
+  /** Schema version after the call: the highest version recorded. */
   version: number;
 }
 
-/** SchemaVersion compares the database's schema with the code's. */
+/**
+ * SchemaVersion compares the database's schema with the code's. It is current when both
+ * `pending` and `unknown` are empty; the version numbers alone cannot tell, since migrations
+ * may be recorded out of order.
+ */
 export interface SchemaVersion {
   /** Highest migration applied to the database; 0 when it was never migrated. */
   applied: number;
-  /** Highest migration this code knows: `migrate()` brings `applied` up to it. */
+  /** Highest migration this code knows. */
   expected: number;
+  /** Migrations this code lists that the database has not recorded, ascending: `migrate()` applies them. */
+  pending: number[];
+  /** Migrations the database recorded that this code does not list, ascending: a newer jobyard migrated it. */
+  unknown: number[];
 }
 
 /** JobInsert is one new job as the engine hands it to the store (already validated). */

@@ -3,13 +3,21 @@ import { afterEach, beforeEach } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import type { ClaimedJob, JobInsert, JobListFilter, JobOutcome, Store } from '../../src/store/index.js';
 import type { Job, JobErrorRecord } from '../../src/types/index.js';
+import type { MigrationsTable } from '../helpers/migrations-table.js';
 
-/**
- * MakeStore builds one fresh, migrated store and the function that disposes of it; with
- * `openStore`, also opens more stores on the same database (as other processes would),
- * which cleanup must close.
- */
-export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void>; openStore?: () => Promise<Store> }>;
+/** FreshDatabase is one fresh, migrated store on a database of its own, and what a test may do beside it. */
+export interface FreshDatabase {
+  store: Store;
+  /** Closes the store (and those openStore opened) and removes the database. */
+  cleanup: () => Promise<void>;
+  /** Opens another store on the same database, as another process would. @defaultValue none */
+  openStore?: () => Promise<Store>;
+  /** A way into the database's migrations table, to stage migration histories. */
+  migrationsTable: MigrationsTable;
+}
+
+/** MakeStore builds one FreshDatabase. */
+export type MakeStore = () => Promise<FreshDatabase>;
 
 export const QUEUE = 'default';
 
@@ -22,9 +30,9 @@ export function useFreshStore(makeStore: MakeStore): () => Store {
   return () => database().store;
 }
 
-/** useFreshDatabase is useFreshStore for tests that also open other stores on the database (openStore). */
-export function useFreshDatabase(makeStore: MakeStore): () => Awaited<ReturnType<MakeStore>> {
-  let current: Awaited<ReturnType<MakeStore>> | undefined;
+/** useFreshDatabase is useFreshStore for tests that also reach the database otherwise (openStore, migrationsTable). */
+export function useFreshDatabase(makeStore: MakeStore): () => FreshDatabase {
+  let current: FreshDatabase | undefined;
   beforeEach(async () => {
     current = await makeStore();
   });

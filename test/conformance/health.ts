@@ -10,7 +10,7 @@ export function healthSuite(makeStore: MakeStore): void {
 
   it('reads the applied schema version, equal to the expected one after migrate', async () => {
     const { version } = await store().migrate();
-    assert.deepEqual(await store().schemaVersion(), { applied: version, expected: version });
+    assert.deepEqual(await store().schemaVersion(), { applied: version, expected: version, pending: [], unknown: [] });
   });
 
   it('lists running jobs started before the threshold as stuck, oldest first, capped, with the full count', async () => {

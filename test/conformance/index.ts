@@ -44,8 +44,8 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
 
 /**
  * exerciseStore registers the Store conformance suite for one store kind. `makeStore` is
- * called before every test and must return a fresh, migrated, empty store; its cleanup runs
- * after the test.
+ * called before every test and must return a fresh, migrated, empty store with a way into
+ * its migrations table; its cleanup runs after the test.
  */
 export function exerciseStore(name: string, makeStore: MakeStore): void {
   describe(name, () => {

@@ -1,6 +1,6 @@
 import type { Store } from '../../src/store/index.js';
 import { createPostgresStore } from '../../src/stores/postgres/store.js';
-import { freshPgStore } from '../helpers/postgres.js';
+import { freshPgStore, pgMigrationsTable } from '../helpers/postgres.js';
 import { exerciseStore } from './index.js';
 
 exerciseStore('postgres store', async () => {
@@ -8,6 +8,7 @@ exerciseStore('postgres store', async () => {
   const others: Store[] = [];
   return {
     store,
+    migrationsTable: pgMigrationsTable(schema),
     openStore: async () => {
       const other = await createPostgresStore({ connectionString: url, schema });
       others.push(other);

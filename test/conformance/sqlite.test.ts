@@ -1,6 +1,6 @@
 import type { Store } from '../../src/store/index.js';
 import { createSqliteStore } from '../../src/stores/sqlite/store.js';
-import { tempSqliteStore } from '../helpers/sqlite.js';
+import { sqliteMigrationsTable, tempSqliteStore } from '../helpers/sqlite.js';
 import { exerciseStore } from './index.js';
 
 exerciseStore('sqlite store', async () => {
@@ -8,6 +8,7 @@ exerciseStore('sqlite store', async () => {
   const others: Store[] = [];
   return {
     store,
+    migrationsTable: sqliteMigrationsTable(filename),
     openStore: async () => {
       const other = await createSqliteStore({ filename });
       others.push(other);

@@ -3,6 +3,7 @@ import { after } from 'node:test';
 import pg from 'pg';
 import type { Store } from '../../src/store/index.js';
 import { createPostgresStore } from '../../src/stores/postgres/store.js';
+import type { MigrationsTable } from './migrations-table.js';
 
 const LOCAL_DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -54,4 +55,54 @@ export async function freshPgStore(): Promise<{ store: Store; schema: string; ur
     await dropSchema();
   };
   return { store, schema, url, cleanup };
+}
+
+/** What the migrations that pgMigrationsTable can unapply created, by name (`$s` is the quoted schema; indexes and triggers go with their tables). */
+const PG_MIGRATION_OBJECTS: Record<string, string> = {
+  api_tokens: 'DROP TABLE $s.api_tokens',
+  rate_limits_and_audit_log:
+    'DROP TABLE $s.rate_limits; DROP FUNCTION $s.rate_limit_take; DROP TABLE $s.audit_log; DROP FUNCTION $s.audit_log_refuse_update',
+};
+
+/** pgMigrationsTable stages migration histories in the test schema `schema` (from freshPgStore), each call in one transaction. */
+export function pgMigrationsTable(schema: string): MigrationsTable {
+  const quoted = `"${schema}"`;
+  const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await admin().connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    recorded: async () =>
+      (await admin().query<{ version: number }>(`SELECT version FROM ${quoted}.migrations ORDER BY version`)).rows.map(
+        (row) => row.version,
+      ),
+    unapply: (names) =>
+      inTransaction(async (client) => {
+        const versions: number[] = [];
+        for (const name of names) {
+          const drop = PG_MIGRATION_OBJECTS[name];
+          if (drop === undefined) throw new Error(`pgMigrationsTable cannot unapply ${name}`);
+          await client.query(drop.replaceAll('$s', quoted));
+          const deleted = await client.query<{ version: number }>(
+            `DELETE FROM ${quoted}.migrations WHERE name = $1 RETURNING version`,
+            [name],
+          );
+          versions.push(...deleted.rows.map((row) => row.version));
+        }
+        return versions.sort((a, b) => a - b);
+      }),
+    record: async (version, name) => {
+      await admin().query(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [version, name]);
+    },
+  };
 }

@@ -181,12 +181,19 @@ function storeCheck({ client, readyTimeoutMs }: HealthRouteOptions): Promise<Che
   return timedCheck('store', readyTimeoutMs, () => client.store.ping());
 }
 
-/** migrationsCheck compares the database's schema version with the code's. */
+/**
+ * migrationsCheck compares the migrations the database recorded with the code's: by set, as
+ * migrate() does, since a schema at the newest version may still lack a lower one.
+ */
 function migrationsCheck({ client, readyTimeoutMs }: HealthRouteOptions): Promise<CheckResult> {
   return timedCheck('migrations', readyTimeoutMs, async () => {
-    const { applied, expected } = await client.store.schemaVersion();
-    if (applied < expected) throw new Error(`schema at version ${applied}, this code needs ${expected}: run the migrations`);
-    if (applied > expected) throw new Error(`schema at version ${applied} is newer than this code (${expected})`);
+    const { applied, expected, pending, unknown } = await client.store.schemaVersion();
+    if (unknown.length > 0) {
+      throw new Error(`schema has migrations ${unknown.join(', ')} that this code (version ${expected}) does not know`);
+    }
+    if (pending.length > 0) {
+      throw new Error(`schema at version ${applied} lacks migrations ${pending.join(', ')}: run the migrations`);
+    }
   });
 }
 

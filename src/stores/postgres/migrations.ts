@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { SchemaTooNewError } from '../../errors/index.js';
-import type { MigrateResult, SchemaVersion } from '../../store/index.js';
+import { type MigrateResult, pendingMigrations, type SchemaVersion, schemaVersionOf } from '../../store/index.js';
 import {
   createMigrationsTable,
   createSchema,
@@ -11,7 +10,7 @@ import {
   notificationChannel,
   recordMigration,
   type Statement,
-  selectSchemaVersion,
+  selectRecordedMigrations,
   WAITING,
 } from './sql.js';
 
@@ -27,7 +26,8 @@ export interface Migration {
 }
 
 /**
- * MIGRATIONS in version order.
+ * MIGRATIONS in version order (a database may have recorded them out of order: see
+ * pendingMigrations).
  *
  * 1. The jobs table. Columns are ordered fixed-width first to avoid alignment padding.
  *    Fillfactor 85 leaves room on each page so updates that touch no indexed column
@@ -371,19 +371,19 @@ CREATE TRIGGER jobs_settle_children AFTER UPDATE OF status ON ${s}.jobs FOR EACH
   },
 ];
 
-/** LATEST_SCHEMA_VERSION is the version this code creates and expects. */
-export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
-
 /**
- * applyMigrations brings a schema up to LATEST_SCHEMA_VERSION. Each pending migration runs
- * in its own transaction, all of them under a session advisory lock on one dedicated
- * connection, so processes starting together apply each migration exactly once and all
- * return. Throws SchemaTooNewError when the database is ahead of this code.
+ * applyMigrations applies every migration of MIGRATIONS the schema has not recorded, in
+ * version order (see Store.migrate). Each runs in its own transaction, all of them under a
+ * session advisory lock on one dedicated connection, so processes starting together apply
+ * each migration exactly once and all return. Throws SchemaTooNewError when the schema
+ * recorded a migration this code does not know.
  */
 export async function applyMigrations(pool: pg.Pool, schema: string): Promise<MigrateResult> {
-  const current = await readSchemaVersion(pool, schema);
-  if (current === LATEST_SCHEMA_VERSION) return { applied: [], version: current };
-  if (current !== null && current > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(current, LATEST_SCHEMA_VERSION);
+  // Without the lock first: a current schema (every start but the first) costs one read.
+  const recorded = await readRecordedVersions(pool, schema);
+  if (recorded !== null && pendingMigrations(MIGRATIONS, recorded).length === 0) {
+    return { applied: [], version: Math.max(0, ...recorded) };
+  }
 
   const client = await pool.connect();
   // A checked-out client has no error listener of the pool's; without one a dropped
@@ -412,19 +412,15 @@ export async function applyMigrations(pool: pg.Pool, schema: string): Promise<Mi
   }
 }
 
-/** migrateLocked applies what is pending; the caller holds the migration lock. */
+/** migrateLocked applies what is pending, read again under the migration lock the caller holds. */
 async function migrateLocked(client: pg.PoolClient, schema: string): Promise<MigrateResult> {
   await query(client, createSchema(schema));
   await query(client, createMigrationsTable(schema));
-  const version = await selectVersion(client, schema);
-  if (version > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(version, LATEST_SCHEMA_VERSION);
-  const applied: number[] = [];
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= version) continue;
-    await applyOne(client, schema, migration);
-    applied.push(migration.version);
-  }
-  return { applied, version: Math.max(version, ...applied) };
+  const recorded = await selectRecordedVersions(client, schema);
+  const pending = pendingMigrations(MIGRATIONS, recorded);
+  for (const migration of pending) await applyOne(client, schema, migration);
+  const applied = pending.map((migration) => migration.version);
+  return { applied, version: Math.max(0, ...recorded, ...applied) };
 }
 
 async function applyOne(client: pg.PoolClient, schema: string, migration: Migration): Promise<void> {
@@ -439,24 +435,24 @@ async function applyOne(client: pg.PoolClient, schema: string, migration: Migrat
   }
 }
 
-/** schemaVersion reads the applied version (0 when never migrated) without locking, beside LATEST_SCHEMA_VERSION. */
+/** schemaVersion compares the recorded migrations with MIGRATIONS without locking (see Store.schemaVersion). */
 export async function schemaVersion(pool: pg.Pool, schema: string): Promise<SchemaVersion> {
-  return { applied: (await readSchemaVersion(pool, schema)) ?? 0, expected: LATEST_SCHEMA_VERSION };
+  return schemaVersionOf(MIGRATIONS, (await readRecordedVersions(pool, schema)) ?? []);
 }
 
-/** readSchemaVersion reads the applied version without locking; null when never migrated. */
-async function readSchemaVersion(pool: pg.Pool, schema: string): Promise<number | null> {
+/** readRecordedVersions reads the recorded versions without locking; null when never migrated. */
+async function readRecordedVersions(pool: pg.Pool, schema: string): Promise<number[] | null> {
   try {
-    return await selectVersion(pool, schema);
+    return await selectRecordedVersions(pool, schema);
   } catch (error) {
     if ((error as { code?: unknown }).code === '42P01') return null; // undefined_table
     throw error;
   }
 }
 
-async function selectVersion(db: pg.Pool | pg.PoolClient, schema: string): Promise<number> {
-  const result = await query<{ version: number }>(db, selectSchemaVersion(schema));
-  return result.rows[0]?.version ?? 0;
+async function selectRecordedVersions(db: pg.Pool | pg.PoolClient, schema: string): Promise<number[]> {
+  const result = await query<{ version: number }>(db, selectRecordedMigrations(schema));
+  return result.rows.map((row) => row.version);
 }
 
 function query<Row extends pg.QueryResultRow = pg.QueryResultRow>(

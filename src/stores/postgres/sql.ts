@@ -104,9 +104,9 @@ export function createMigrationsTable(schema: string): Statement {
   };
 }
 
-/** selectSchemaVersion reads the highest applied migration (0 when none). No parameters. */
-export function selectSchemaVersion(schema: string): Statement {
-  return { text: `SELECT coalesce(max(version), 0)::int AS version FROM ${quote(schema)}.migrations` };
+/** selectRecordedMigrations reads the versions of the applied migrations, ascending. No parameters. */
+export function selectRecordedMigrations(schema: string): Statement {
+  return { text: `SELECT version FROM ${quote(schema)}.migrations ORDER BY version` };
 }
 
 /** recordMigration marks a migration applied. $1 version (int), $2 name (text). */

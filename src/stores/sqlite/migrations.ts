@@ -1,7 +1,7 @@
 /**
- * SqliteMigration is one forward-only schema step of the SQLite store. Versions are applied in
- * order and recorded in `jobyard_migrations`; a shipped migration is never edited, only
- * followed by a new one.
+ * SqliteMigration is one forward-only schema step of the SQLite store. Each version not yet
+ * recorded in `jobyard_migrations` is applied, in version order, and recorded; a shipped
+ * migration is never edited, only followed by a new one.
  */
 export interface SqliteMigration {
   version: number;
@@ -9,7 +9,7 @@ export interface SqliteMigration {
   sql: string;
 }
 
-/** SQLITE_MIGRATIONS lists every schema step of the SQLite store, oldest first. */
+/** SQLITE_MIGRATIONS lists every schema step of the SQLite store, in version order. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
@@ -281,5 +281,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
-/** SQLITE_SCHEMA_VERSION is the schema version this code knows: the last migration's. */
-export const SQLITE_SCHEMA_VERSION: number = SQLITE_MIGRATIONS.at(-1)?.version ?? 0;
+/** SQLITE_SCHEMA_VERSION is the schema version this code knows: the highest migration's. */
+export const SQLITE_SCHEMA_VERSION: number = Math.max(0, ...SQLITE_MIGRATIONS.map((migration) => migration.version));

@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS jobyard_migrations (
   applied_at INTEGER NOT NULL
 ) STRICT`;
 
-/** Reads the highest applied migration version (0 when none). No parameters. */
-export const MIGRATIONS_CURRENT_VERSION = `SELECT coalesce(max(version), 0) AS version FROM jobyard_migrations`;
+/** Reads the versions of the applied migrations, ascending. No parameters. */
+export const MIGRATIONS_RECORDED = `SELECT version FROM jobyard_migrations ORDER BY version`;
 
 /** Says whether the migration ledger exists (1) or not (0): a never-migrated database has none. No parameters. */
 export const MIGRATIONS_TABLE_EXISTS = `

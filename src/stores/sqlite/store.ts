@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import {
   InvalidStateError,
-  SchemaTooNewError,
   StoreUnavailableError,
   TokenNameTakenError,
   ValidationError,
@@ -52,7 +51,9 @@ import {
   isDueOnInsert,
   linkParents,
   maxInstancesReason,
+  pendingMigrations,
   scheduledJob,
+  schemaVersionOf,
   takeFromBucket,
   withoutLease,
 } from '../../store/index.js';
@@ -71,7 +72,7 @@ import type {
   ScheduleFireOutcome,
 } from '../../types/index.js';
 import { DatabaseFileWatcher } from './file-watcher.js';
-import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './migrations.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 import * as SQL from './sql.js';
 
 export { SQLITE_SCHEMA_VERSION } from './migrations.js';
@@ -360,8 +361,7 @@ export class SqliteStore implements Store {
   async schemaVersion(): Promise<SchemaVersion> {
     return this.run(() => {
       const { present } = this.statement(SQL.MIGRATIONS_TABLE_EXISTS).get() as { present: number };
-      const applied = present ? (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version : 0;
-      return { applied, expected: SQLITE_SCHEMA_VERSION };
+      return schemaVersionOf(SQLITE_MIGRATIONS, present ? this.recordedMigrations() : []);
     });
   }
 
@@ -746,18 +746,21 @@ export class SqliteStore implements Store {
     for (const queue of new Set(queues)) this.publish({ type: 'jobs_available', queue });
   }
 
+  private recordedMigrations(): number[] {
+    return (this.statement(SQL.MIGRATIONS_RECORDED).all() as { version: number }[]).map((row) => row.version);
+  }
+
+  /** applyMigrations runs every listed migration not yet recorded (see Store.migrate); the caller holds the write lock. */
   private applyMigrations(): MigrateResult {
     this.db.exec(SQL.MIGRATIONS_TABLE_CREATE);
-    const current = (this.statement(SQL.MIGRATIONS_CURRENT_VERSION).get() as { version: number }).version;
-    if (current > SQLITE_SCHEMA_VERSION) throw new SchemaTooNewError(current, SQLITE_SCHEMA_VERSION);
-    const applied: number[] = [];
-    for (const migration of SQLITE_MIGRATIONS) {
-      if (migration.version <= current) continue;
+    const recorded = this.recordedMigrations();
+    const pending = pendingMigrations(SQLITE_MIGRATIONS, recorded);
+    for (const migration of pending) {
       this.db.exec(migration.sql);
       this.statement(SQL.MIGRATION_RECORD).run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
-      applied.push(migration.version);
     }
-    return { applied, version: Math.max(current, SQLITE_SCHEMA_VERSION) };
+    const applied = pending.map((migration) => migration.version);
+    return { applied, version: Math.max(0, ...recorded, ...applied) };
   }
 
   /**

@@ -5,9 +5,9 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask, Jobyard } from '../../../src/core/index.js';
 import { Scheduler, type SchedulerOptions } from '../../../src/scheduler/index.js';
-import { createServer, type ServerOptions } from '../../../src/service/index.js';
+import { createApiToken, createServer, type ServerOptions } from '../../../src/service/index.js';
 import type { Store } from '../../../src/store/index.js';
-import type { Clock } from '../../../src/types/index.js';
+import type { Clock, Role } from '../../../src/types/index.js';
 
 /** MakeStore builds one fresh, migrated store (a temp SQLite file, a fresh PostgreSQL schema) and its disposal. */
 export type MakeStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -34,6 +34,9 @@ export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
 
+/** NO_CREDENTIALS are the headers of a caller without credentials (`call` then sends no admin token). */
+export const NO_CREDENTIALS = { authorization: '' } as const;
+
 /** Answer is an inject response with its JSON body parsed (or the raw text when it is not JSON). */
 export interface Answer {
   status: number;
@@ -55,8 +58,6 @@ export interface ServiceHarness {
 export interface HarnessOptions {
   /** The client's clock (a FakeClock drives rate limits and audit times). @defaultValue the system clock */
   clock?: Clock;
-  /** Runs on the server before it is ready, e.g. to add hooks that stand in for authentication. */
-  prepare?: (app: FastifyInstance) => void;
   /** Options of the (not started) scheduler. @defaultValue the scheduler's defaults */
   scheduler?: SchedulerOptions;
 }
@@ -69,7 +70,7 @@ export interface HarnessOptions {
 export function useService(
   makeStore: MakeStore,
   options: Partial<Omit<ServerOptions, 'client'>> = {},
-  { clock, prepare, scheduler: schedulerOptions }: HarnessOptions = {},
+  { clock, scheduler: schedulerOptions }: HarnessOptions = {},
 ): ServiceHarness {
   let current: { client: Jobyard; scheduler: Scheduler; app: FastifyInstance; cleanup: () => Promise<void> } | undefined;
   beforeEach(async () => {
@@ -77,7 +78,6 @@ export function useService(
     const client = new Jobyard({ store, tasks: [sendEmail, noop], logger: silentLogger, ...(clock ? { clock } : {}) });
     const scheduler = new Scheduler(client, schedulerOptions);
     const app = createServer({ client, scheduler, logger: silentLogger, auth: { devToken: ADMIN_TOKEN }, ...options });
-    prepare?.(app);
     await app.ready();
     current = { client, scheduler, app, cleanup };
   });
@@ -99,6 +99,25 @@ export function useService(
     call: (method, url, rest = {}) =>
       inject(get().app, { ...rest, headers: { ...bearer(ADMIN_TOKEN), ...rest.headers }, method, url }),
   };
+}
+
+/** Caller is a principal of its own for a test: an API key, and the headers that authenticate as it. */
+export interface Caller {
+  /** The principal id the service sees (the key's id). */
+  id: string;
+  name: string;
+  role: Role;
+  headers: { authorization: string };
+}
+
+/**
+ * createCaller makes an API key named `name` with `role` in the harness's store, as
+ * `jobyard token create` would, so that a test can call as a distinct, real principal.
+ */
+export async function createCaller(harness: ServiceHarness, name: string, role: Role = 'operator'): Promise<Caller> {
+  const client = harness.client();
+  const { token, secret } = await createApiToken(client.store, { name, role, now: client.clock.now() });
+  return { id: token.id, name, role, headers: bearer(secret) };
 }
 
 /** inject sends one request to `app` and parses the answer. */

@@ -1,16 +1,32 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
 import { Jobyard } from '../../../src/core/index.js';
 import { ValidationError } from '../../../src/errors/index.js';
 import { RATE_LIMIT_PRESETS, resolveServiceOptions, routeRateLimit } from '../../../src/service/index.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { type Answer, assertProblem, inject, type MakeStore, noop, sendEmail, silentLogger, useService } from './fixtures.js';
-import { actAsHeaderPrincipal, as } from './principals.js';
+import {
+  ADMIN_TOKEN,
+  type Answer,
+  assertProblem,
+  bearer,
+  type Caller,
+  createCaller,
+  inject,
+  type MakeStore,
+  NO_CREDENTIALS,
+  noop,
+  sendEmail,
+  silentLogger,
+  useService,
+} from './fixtures.js';
 
 const T0 = '2026-03-01T12:00:00.000Z';
 const HOUR_MS = 3_600_000;
 const EMAIL = { task: 'email.send', payload: { to: 'ada@example.com' } };
+const JWT_SECRET = 'a-rate-limit-test-secret-of-32-bytes-or-more';
 
 /** assertLimitHeaders checks the IETF draft headers of a limited answer. */
 function assertLimitHeaders(answer: Answer, expected: { limit: number; remaining: number; reset: number; policy: string }): void {
@@ -31,20 +47,27 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
     const clock = new FakeClock(T0);
     const service = useService(
       makeStore,
-      { rateLimits: [RATE_LIMIT_PRESETS.manualTriggers] },
-      { clock, prepare: actAsHeaderPrincipal },
+      { rateLimits: [RATE_LIMIT_PRESETS.manualTriggers], auth: { devToken: ADMIN_TOKEN, jwt: { secret: JWT_SECRET } } },
+      { clock },
     );
-    beforeEach(() => clock.set(T0));
-    const enqueue = (principal: string) => service.call('POST', '/api/jobs', { headers: as(principal), payload: EMAIL });
+    let ada: Caller;
+    let grace: Caller;
+    beforeEach(async () => {
+      clock.set(T0);
+      ada = await createCaller(service, 'ada');
+      grace = await createCaller(service, 'grace');
+    });
+    const enqueue = (headers: Record<string, string>, remoteAddress?: string) =>
+      service.call('POST', '/api/jobs', { headers, payload: EMAIL, remoteAddress });
 
     it('answers the 6th call of the hour 429 with Retry-After and the limit headers, then admits again as units come back', async () => {
       for (let call = 0; call < 5; call++) {
-        const answer = await enqueue('ada');
+        const answer = await enqueue(ada.headers);
         assert.equal(answer.status, 201, answer.raw);
         // One unit comes back every 720 s; the bucket is whole again 720 s after the last take.
         assertLimitHeaders(answer, { limit: 5, remaining: 4 - call, reset: 720 * (call + 1), policy: '5;w=3600' });
       }
-      const refused = await enqueue('ada');
+      const refused = await enqueue(ada.headers);
       const body = assertProblem(refused, 429, 'JOBYARD_RATE_LIMITED');
       assert.equal(body.type, 'urn:jobyard:problem:rate-limited');
       assert.match(body.detail, /manual-triggers.*5 per 3600 s.*retry in 720 s/);
@@ -53,51 +76,70 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       assert.equal((await service.client().listJobs({})).jobs.length, 5, 'the refused call enqueued nothing');
 
       clock.advance(719_000);
-      assert.equal((await enqueue('ada')).headers['retry-after'], '1');
+      assert.equal((await enqueue(ada.headers)).headers['retry-after'], '1');
       clock.advance(1000);
-      assert.equal((await enqueue('ada')).status, 201, 'one unit is back after 720 s');
-      assert.equal((await enqueue('ada')).status, 429);
+      assert.equal((await enqueue(ada.headers)).status, 201, 'one unit is back after 720 s');
+      assert.equal((await enqueue(ada.headers)).status, 429);
 
       clock.advance(HOUR_MS);
       const statuses = [];
-      for (let call = 0; call < 6; call++) statuses.push((await enqueue('ada')).status);
+      for (let call = 0; call < 6; call++) statuses.push((await enqueue(ada.headers)).status);
       assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429], 'a quiet hour gives back all five');
     });
 
-    it('keeps principals apart, and callers without credentials apart by client address', async () => {
-      for (let call = 0; call < 5; call++) assert.equal((await enqueue('ada')).status, 201);
-      assert.equal((await enqueue('ada')).status, 429);
-      const grace = await enqueue('grace');
-      assert.equal(grace.status, 201);
-      assert.equal(grace.headers['ratelimit-remaining'], '4');
-      // A principal id past the store's key bound is hashed into the key, not refused.
-      const long = await enqueue('x'.repeat(2000));
-      assert.equal(long.status, 201, long.raw);
-      assert.equal(long.headers['ratelimit-remaining'], '4');
+    it('keeps principals apart (API keys, JWT subjects, the dev token), whatever their address', async () => {
+      // Every caller comes from one address, so a bucket per address would merge them all.
+      for (let call = 0; call < 5; call++) assert.equal((await enqueue(ada.headers, '10.0.0.1')).status, 201);
+      assertProblem(await enqueue(ada.headers, '10.0.0.1'), 429, 'JOBYARD_RATE_LIMITED');
+      // A principal keeps its bucket on another address.
+      assertProblem(await enqueue(ada.headers, '10.0.0.2'), 429, 'JOBYARD_RATE_LIMITED');
+      for (const [caller, headers] of [
+        ['grace', grace.headers],
+        ['the dev token', bearer(ADMIN_TOKEN)],
+        ['a JWT subject', bearer(await signJwt('user-7'))],
+        // A subject past the store's key bound is hashed into the key, not refused.
+        ['a long JWT subject', bearer(await signJwt('x'.repeat(2000)))],
+        ['another long JWT subject', bearer(await signJwt(`${'x'.repeat(1999)}y`))],
+      ] as const) {
+        const answer = await enqueue(headers, '10.0.0.1');
+        assert.equal(answer.status, 201, `${caller}: ${answer.raw}`);
+        assert.equal(answer.headers['ratelimit-remaining'], '4', caller);
+      }
+      const again = await enqueue(bearer(await signJwt('user-7')), '10.0.0.3');
+      assert.equal(again.headers['ratelimit-remaining'], '3', 'a JWT subject is one principal, whatever the token');
+    });
 
-      const anonymous = (remoteAddress: string) => service.call('POST', '/api/jobs', { payload: EMAIL, remoteAddress });
-      for (let call = 0; call < 5; call++) assert.equal((await anonymous('10.0.0.1')).status, 201);
-      assert.equal((await anonymous('10.0.0.1')).status, 429);
-      assert.equal((await anonymous('10.0.0.2')).status, 201);
+    it('refuses callers without valid credentials (401) or role (403) before any bucket, spending nothing', async () => {
+      const viewer = await createCaller(service, 'grafana', 'viewer');
+      for (let call = 0; call < 6; call++) {
+        assertProblem(await enqueue(NO_CREDENTIALS), 401, 'JOBYARD_UNAUTHENTICATED');
+        assertProblem(await enqueue(bearer(`jy_${'A'.repeat(43)}`)), 401, 'JOBYARD_UNAUTHENTICATED');
+        assertProblem(await enqueue(viewer.headers), 403, 'JOBYARD_FORBIDDEN');
+      }
+      const admitted = await enqueue(ada.headers);
+      assert.equal(admitted.status, 201);
+      assert.equal(admitted.headers['ratelimit-remaining'], '4');
     });
 
     it('counts running a schedule now and enqueueing in one bucket', async () => {
       await service.scheduler().schedule('nightly', { task: 'noop', trigger: { kind: 'every', everyMs: HOUR_MS } });
-      const run = () => service.call('POST', '/api/schedules/nightly/run', { headers: as('ada') });
+      const root = await createCaller(service, 'root', 'admin');
+      const run = () => service.call('POST', '/api/schedules/nightly/run', { headers: root.headers });
       assert.equal((await run()).status, 200);
-      for (let call = 0; call < 4; call++) assert.equal((await enqueue('ada')).status, 201);
+      for (let call = 0; call < 4; call++) assert.equal((await enqueue(root.headers)).status, 201);
       assertProblem(await run(), 429, 'JOBYARD_RATE_LIMITED');
-      assertProblem(await enqueue('ada'), 429, 'JOBYARD_RATE_LIMITED');
+      assertProblem(await enqueue(root.headers), 429, 'JOBYARD_RATE_LIMITED');
+      assert.equal((await enqueue(ada.headers)).status, 201, 'another principal has a bucket of its own');
     });
 
     it('leaves other actions alone, and spends nothing on malformed calls', async () => {
-      const list = await service.call('GET', '/api/jobs', { headers: as('ada') });
+      const list = await service.call('GET', '/api/jobs', { headers: ada.headers });
       assert.equal(list.status, 200);
       assert.equal(list.headers['ratelimit-limit'], undefined);
       for (let call = 0; call < 10; call++) {
-        assertProblem(await service.call('POST', '/api/jobs', { headers: as('ada'), payload: { task: 42 } }), 400);
+        assertProblem(await service.call('POST', '/api/jobs', { headers: ada.headers, payload: { task: 42 } }), 400);
       }
-      assert.equal((await enqueue('ada')).headers['ratelimit-remaining'], '4');
+      assert.equal((await enqueue(ada.headers)).headers['ratelimit-remaining'], '4');
     });
 
     it('documents the 429 answer on limited routes only', async () => {
@@ -106,6 +148,22 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       assert.ok(document.paths['/api/schedules/{id}/run'].post.responses['429']);
       assert.equal(document.paths['/api/jobs'].get.responses['429'], undefined);
       assert.equal(document.paths['/api/jobs/{id}/cancel'].post.responses['429'], undefined);
+    });
+  });
+
+  describe('with auth off', () => {
+    const clock = new FakeClock(T0);
+    const service = useService(makeStore, { rateLimits: [RATE_LIMIT_PRESETS.manualTriggers], auth: false }, { clock });
+    beforeEach(() => clock.set(T0));
+
+    it('counts the anonymous callers per client address', async () => {
+      const enqueue = (remoteAddress: string) =>
+        service.call('POST', '/api/jobs', { headers: NO_CREDENTIALS, payload: EMAIL, remoteAddress });
+      for (let call = 0; call < 5; call++) assert.equal((await enqueue('10.0.0.1')).status, 201);
+      assertProblem(await enqueue('10.0.0.1'), 429, 'JOBYARD_RATE_LIMITED');
+      const other = await enqueue('10.0.0.2');
+      assert.equal(other.status, 201, other.raw);
+      assert.equal(other.headers['ratelimit-remaining'], '4');
     });
   });
 
@@ -120,18 +178,25 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
           { name: 'retries', action: 'jobs.retry', limit: 1, windowMs: 60_000, scope: 'client' },
         ],
       },
-      { clock, prepare: actAsHeaderPrincipal },
+      { clock },
     );
-    beforeEach(() => clock.set(T0));
+    let ada: Caller;
+    let grace: Caller;
+    beforeEach(async () => {
+      clock.set(T0);
+      ada = await createCaller(service, 'ada');
+      grace = await createCaller(service, 'grace');
+    });
 
-    it('counts only the enqueues of the named task', async () => {
-      const email = () => service.call('POST', '/api/jobs', { headers: as('ada'), payload: EMAIL });
-      const other = () => service.call('POST', '/api/jobs', { headers: as('ada'), payload: { task: 'noop' } });
+    it('counts only the enqueues of the named task, per principal', async () => {
+      const email = (caller = ada) => service.call('POST', '/api/jobs', { headers: caller.headers, payload: EMAIL });
+      const other = () => service.call('POST', '/api/jobs', { headers: ada.headers, payload: { task: 'noop' } });
       assert.deepEqual([(await email()).status, (await email()).status, (await email()).status], [201, 201, 429]);
       const unlimited = await other();
       assert.equal(unlimited.status, 201);
       assert.equal(unlimited.headers['ratelimit-limit'], undefined);
       assert.match(assertProblem(await email(), 429).detail, /"jobs\.enqueue\[email\.send\]" of 2 per 60 s/);
+      assert.equal((await email(grace)).status, 201, 'another principal has a bucket of its own');
       clock.advance(30_000);
       assert.equal((await email()).status, 201, 'a unit is back every 30 s');
     });
@@ -139,15 +204,19 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
     it('shares a global bucket among principals, and a client bucket among principals of one address', async () => {
       const { job: first } = await service.client().enqueue(noop, null);
       const { job: second } = await service.client().enqueue(noop, null);
-      assert.equal((await service.call('POST', `/api/jobs/${first.id}/cancel`, { headers: as('ada') })).status, 200);
-      assertProblem(await service.call('POST', `/api/jobs/${second.id}/cancel`, { headers: as('grace') }), 429);
+      assert.equal((await service.call('POST', `/api/jobs/${first.id}/cancel`, { headers: ada.headers })).status, 200);
+      assertProblem(await service.call('POST', `/api/jobs/${second.id}/cancel`, { headers: grace.headers }), 429);
 
-      const retry = (principal: string, remoteAddress: string) =>
-        service.call('POST', `/api/jobs/${first.id}/retry`, { headers: as(principal), remoteAddress });
-      assert.equal((await retry('ada', '10.0.0.1')).status, 200);
-      assertProblem(await retry('grace', '10.0.0.1'), 429);
+      const retry = (headers: Record<string, string>, remoteAddress: string) =>
+        service.call('POST', `/api/jobs/${first.id}/retry`, { headers, remoteAddress });
+      // Refused by auth first, these spend nothing of the address's bucket.
+      const viewer = await createCaller(service, 'grafana', 'viewer');
+      assertProblem(await retry(NO_CREDENTIALS, '10.0.0.1'), 401);
+      assertProblem(await retry(viewer.headers, '10.0.0.1'), 403);
+      assert.equal((await retry(ada.headers, '10.0.0.1')).status, 200);
+      assertProblem(await retry(grace.headers, '10.0.0.1'), 429);
       // Another address has a bucket of its own: the call reaches the route (409: the job is available again).
-      assertProblem(await retry('ada', '10.0.0.2'), 409);
+      assertProblem(await retry(ada.headers, '10.0.0.2'), 409);
     });
   });
 
@@ -242,4 +311,14 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       assert.deepEqual(resolveServiceOptions({ client }).rateLimits, []);
     });
   });
+}
+
+/**
+ * signJwt signs a new HS256 JWT (its own `jti`) for `sub` with the operator role; without
+ * `exp`, the fake clock's time does not matter.
+ */
+function signJwt(sub: string): Promise<string> {
+  return new SignJWT({ sub, role: 'operator', jti: randomUUID() })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(JWT_SECRET));
 }
