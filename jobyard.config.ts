@@ -41,8 +41,20 @@ const cleanup = defineTask('cleanup', {
   },
 });
 
+// Durable steps: a retry or a rescue after a crash resumes at the first unfinished step.
+const importFeed = defineTask('import-feed', {
+  schema: z.object({ feed: z.string() }),
+  steps: ['download', 'parse', 'store'],
+  handler: async ({ feed }, { step }) => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 400));
+    const bytes = await step('download', async () => (await pause(), feed.length * 1024));
+    const items = await step('parse', async () => (await pause(), Math.round(bytes / 100)));
+    return step('store', async () => (await pause(), { feed, items }));
+  },
+});
+
 export default defineConfig({
-  tasks: [resizeImage, flakyWebhook, cleanup],
+  tasks: [resizeImage, flakyWebhook, cleanup, importFeed],
   // Declared at every start; a pause made through the API survives restarts (docs/scheduler.md).
   schedules: {
     'resize-every-10s': {
@@ -79,5 +91,8 @@ export default defineConfig({
     // A few jobs at once, so there is something to see before the first schedule fires.
     await client.enqueue(resizeImage, { file: 'photo.jpg', sizes: [320, 640, 1280] });
     await client.enqueue(flakyWebhook, { url: 'https://example.test/hooks/1' }, { priority: 'high' });
+    // The cleanup waits for the import: a job with a parent (docs/jobs.md).
+    const { job: feed } = await client.enqueue(importFeed, { feed: 'https://example.test/feed.xml' });
+    await client.enqueue(cleanup, null, { dependsOn: [feed.id] });
   },
 });
