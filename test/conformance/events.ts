@@ -77,9 +77,21 @@ export function eventsSuite(makeStore: MakeStore): void {
       [],
     );
   });
+}
 
-  it('delivers a batch in order to the events subscribers of another store on the database', async (t) => {
-    if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
+/**
+ * crossProcessEventsSuite holds the rules of event records between stores on one database,
+ * for the stores whose capabilities say crossProcessNotify (registered by exerciseStore).
+ */
+export function crossProcessEventsSuite(makeStore: MakeStore): void {
+  const database = useFreshDatabase(makeStore);
+  const openStore = () => {
+    const open = database().openStore;
+    assert.ok(open, 'the events suite needs openStore');
+    return open();
+  };
+
+  it('delivers a batch in order to the events subscribers of another store on the database', async () => {
     const other = await openStore();
     const plain = recordEvents<StoreNotification>((listener) => other.subscribe(listener));
     const { received, arrived } = receiveRecords(other, (_, received) => received.length === 3);
@@ -96,8 +108,7 @@ export function eventsSuite(makeStore: MakeStore): void {
     );
   });
 
-  it('splits a batch larger than one notification and still delivers every record in order', async (t) => {
-    if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
+  it('splits a batch larger than one notification and still delivers every record in order', async () => {
     const other = await openStore();
     const batch = Array.from({ length: 400 }, (_, n) => record(n, { message: `${'x'.repeat(100)} ${n} ✓` }));
     const notifications = recordEvents<StoreNotification>((listener) => other.subscribe(listener, { events: true }));
@@ -110,8 +121,7 @@ export function eventsSuite(makeStore: MakeStore): void {
     assert.ok(notifications.events.length > 1, 'the batch came in several notifications');
   });
 
-  it('drops a record too large for a notification and delivers the others', async (t) => {
-    if (!database().store.capabilities.crossProcessNotify) return t.skip('the store does not notify other processes');
+  it('drops a record too large for a notification and delivers the others', async () => {
     const other = await openStore();
     const last = record(3);
     const { received, arrived } = receiveRecords(other, (record) => record.at === last.at);

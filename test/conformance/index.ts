@@ -4,7 +4,7 @@ import { auditSuite } from './audit.js';
 import { cancelRetrySuite } from './cancel-retry.js';
 import { claimSuite } from './claim.js';
 import { dependenciesSuite } from './dependencies.js';
-import { eventsSuite } from './events.js';
+import { crossProcessEventsSuite, eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { healthSuite } from './health.js';
 import { insertSuite } from './insert.js';
@@ -45,10 +45,13 @@ const AREAS: [string, (makeStore: MakeStore) => void][] = [
 /**
  * exerciseStore registers the Store conformance suite for one store kind. `makeStore` is
  * called before every test and must return a fresh, migrated, empty store with a way into
- * its migrations table; its cleanup runs after the test.
+ * its migrations table; its cleanup runs after the test. `crossProcessNotify` says the
+ * store's capability of that name, which adds the rules of events between stores.
  */
-export function exerciseStore(name: string, makeStore: MakeStore): void {
+export function exerciseStore(name: string, makeStore: MakeStore, { crossProcessNotify = false } = {}): void {
   describe(name, () => {
     for (const [area, suite] of AREAS) describe(area, () => suite(makeStore));
+    // Only a store that notifies other processes has rules for events between stores.
+    if (crossProcessNotify) describe('events between stores', () => crossProcessEventsSuite(makeStore));
   });
 }

@@ -3,7 +3,7 @@ import { cancelRetrySuite } from './cancel-retry.js';
 import { concurrencySuite } from './concurrency.js';
 import { dependenciesSuite } from './dependencies.js';
 import { enqueueSuite } from './enqueue.js';
-import { eventsSuite } from './events.js';
+import { crossProcessEventsClientSuite, eventsSuite } from './events.js';
 import type { MakeStore } from './fixtures.js';
 import { handOffSuite } from './hand-off.js';
 import { leaseSuite } from './lease.js';
@@ -22,7 +22,7 @@ export type { MakeStore, TestDatabase } from './fixtures.js';
  * workers) against one kind of store; every store runs it once, unchanged. Each test gets
  * a fresh database from `makeStore`.
  */
-export function exerciseClient(name: string, makeStore: MakeStore): void {
+export function exerciseClient(name: string, makeStore: MakeStore, { crossProcessNotify = false } = {}): void {
   describe(`Jobyard client on ${name}`, () => {
     describe('enqueue', () => enqueueSuite(makeStore));
     describe('worker', () => workerSuite(makeStore));
@@ -38,5 +38,7 @@ export function exerciseClient(name: string, makeStore: MakeStore): void {
     describe('durable steps', () => stepsSuite(makeStore));
     describe('job dependencies', () => dependenciesSuite(makeStore));
     describe('events', () => eventsSuite(makeStore));
+    // Only for a store that notifies other processes (its crossProcessNotify capability).
+    if (crossProcessNotify) describe('events between processes', () => crossProcessEventsClientSuite(makeStore));
   });
 }
