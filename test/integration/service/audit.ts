@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ValidationError } from '../../../src/errors/index.js';
 import {
   createServer,
@@ -13,11 +13,11 @@ import {
   assertFieldError,
   assertProblem,
   type Caller,
-  createCaller,
   type MakeStore,
   NO_CREDENTIALS,
   noop,
   silentLogger,
+  useCallers,
   useService,
 } from './fixtures.js';
 
@@ -34,28 +34,18 @@ export function auditSuite(makeStore: MakeStore): void {
     { clock },
   );
   // Distinct principals with real API keys: two operators, a viewer, an admin.
-  let ada: Caller;
-  let grace: Caller;
-  let eve: Caller;
-  let root: Caller;
-  beforeEach(async () => {
-    clock.set(T0);
-    ada = await createCaller(service, 'ada');
-    grace = await createCaller(service, 'grace');
-    eve = await createCaller(service, 'eve', 'viewer');
-    root = await createCaller(service, 'root', 'admin');
-  });
+  const callers = useCallers(service, { ada: 'operator', grace: 'operator', eve: 'viewer', root: 'admin' }, () => clock.set(T0));
 
   /** audit lists the audit log over HTTP with a query string, as an admin. */
   const audit = async (query = '') => {
-    const answer = await service.call('GET', `/api/audit${query}`, { headers: root.headers });
+    const answer = await service.call('GET', `/api/audit${query}`, { headers: callers.root.headers });
     assert.equal(answer.status, 200, answer.raw);
     return answer.body as { entries: any[]; nextCursor: string | null };
   };
 
   it('records a successful enqueue with when, who, the new job as target, the outcome, request id and address', async () => {
     const created = await service.call('POST', '/api/jobs', {
-      headers: ada.headers,
+      headers: callers.ada.headers,
       payload: EMAIL,
       remoteAddress: '10.1.2.3',
     });
@@ -70,7 +60,7 @@ export function auditSuite(makeStore: MakeStore): void {
     assert.deepEqual(entry, {
       id: entry.id,
       at: T0,
-      principal: { id: ada.id, name: 'ada', role: 'operator' },
+      principal: { id: callers.ada.id, name: 'ada', role: 'operator' },
       action: 'jobs.enqueue',
       target: created.body.id,
       outcome: 'success',
@@ -82,9 +72,9 @@ export function auditSuite(makeStore: MakeStore): void {
 
   it('records failures (400, 404, 409) as errors, with the target from the path', async () => {
     const { job } = await service.client().enqueue(noop, null);
-    assertProblem(await service.call('POST', '/api/jobs', { headers: ada.headers, payload: { task: 42 } }), 400);
-    assertProblem(await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: ada.headers }), 404);
-    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: ada.headers }), 409);
+    assertProblem(await service.call('POST', '/api/jobs', { headers: callers.ada.headers, payload: { task: 42 } }), 400);
+    assertProblem(await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: callers.ada.headers }), 404);
+    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: callers.ada.headers }), 409);
     const { entries } = await audit();
     assert.deepEqual(
       entries.map(({ action, target, outcome, status }) => ({ action, target, outcome, status })),
@@ -104,17 +94,26 @@ export function auditSuite(makeStore: MakeStore): void {
       401,
       'JOBYARD_UNAUTHENTICATED',
     );
-    await revokeApiToken(service.client().store, ada.id);
-    assertProblem(await service.call('POST', '/api/jobs', { headers: ada.headers, payload: EMAIL }), 401);
-    assertProblem(await service.call('POST', `/api/jobs/${job.id}/cancel`, { headers: eve.headers }), 403, 'JOBYARD_FORBIDDEN');
-    assert.equal((await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: grace.headers })).status, 200);
-    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: grace.headers }), 429);
+    await revokeApiToken(service.client().store, callers.ada.id);
+    assertProblem(await service.call('POST', '/api/jobs', { headers: callers.ada.headers, payload: EMAIL }), 401);
+    assertProblem(
+      await service.call('POST', `/api/jobs/${job.id}/cancel`, { headers: callers.eve.headers }),
+      403,
+      'JOBYARD_FORBIDDEN',
+    );
+    assert.equal((await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: callers.grace.headers })).status, 200);
+    assertProblem(await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: callers.grace.headers }), 429);
     const { entries } = await audit('?outcome=denied');
     assert.deepEqual(
       entries.map(({ principal, action, target, status }) => ({ principal, action, target, status })),
       [
-        { principal: { id: grace.id, name: 'grace', role: 'operator' }, action: 'jobs.retry', target: job.id, status: 429 },
-        { principal: { id: eve.id, name: 'eve', role: 'viewer' }, action: 'jobs.cancel', target: job.id, status: 403 },
+        {
+          principal: { id: callers.grace.id, name: 'grace', role: 'operator' },
+          action: 'jobs.retry',
+          target: job.id,
+          status: 429,
+        },
+        { principal: { id: callers.eve.id, name: 'eve', role: 'viewer' }, action: 'jobs.cancel', target: job.id, status: 403 },
         // A revoked key proves no one: its call is the anonymous caller's, like one without credentials.
         { principal: { id: 'anonymous', name: 'anonymous', role: null }, action: 'jobs.enqueue', target: null, status: 401 },
         { principal: { id: 'anonymous', name: 'anonymous', role: null }, action: 'jobs.enqueue', target: null, status: 401 },
@@ -124,20 +123,20 @@ export function auditSuite(makeStore: MakeStore): void {
 
   it('records mutating calls only, and schedule calls by schedule id', async () => {
     await service.scheduler().schedule('nightly', { task: 'noop', trigger: { kind: 'cron', expression: '0 2 * * *' } });
-    await service.call('GET', '/api/jobs', { headers: ada.headers });
-    await service.call('GET', '/api/schedules/nightly', { headers: ada.headers });
+    await service.call('GET', '/api/jobs', { headers: callers.ada.headers });
+    await service.call('GET', '/api/schedules/nightly', { headers: callers.ada.headers });
     await service.call('POST', '/api/schedules/preview', {
-      headers: ada.headers,
+      headers: callers.ada.headers,
       payload: { trigger: { kind: 'cron', expression: '0 2 * * *' } },
     });
     assert.deepEqual((await audit()).entries, [], 'reads are not recorded (the audit list itself neither)');
-    assert.equal((await service.call('POST', '/api/schedules/nightly/pause', { headers: root.headers })).status, 200);
-    assert.equal((await service.call('POST', '/api/schedules/nightly/run', { headers: root.headers })).status, 200);
+    assert.equal((await service.call('POST', '/api/schedules/nightly/pause', { headers: callers.root.headers })).status, 200);
+    assert.equal((await service.call('POST', '/api/schedules/nightly/run', { headers: callers.root.headers })).status, 200);
     assert.deepEqual(
       (await audit()).entries.map(({ action, target, principal }) => [action, target, principal.id]),
       [
-        ['schedules.run', 'nightly', root.id],
-        ['schedules.pause', 'nightly', root.id],
+        ['schedules.run', 'nightly', callers.root.id],
+        ['schedules.pause', 'nightly', callers.root.id],
       ],
     );
   });
@@ -145,20 +144,20 @@ export function auditSuite(makeStore: MakeStore): void {
   it('filters by principal, action, target, outcome and time range, and pages newest first', async () => {
     const { job } = await service.client().enqueue(noop, null);
     const calls: [Caller, string, number][] = [
-      [ada, `/api/jobs/${job.id}/cancel`, 200],
-      [grace, `/api/jobs/${job.id}/cancel`, 409],
-      [ada, `/api/jobs/${UNKNOWN_ID}/cancel`, 404],
-      [grace, `/api/jobs/${job.id}/retry`, 200],
-      [ada, `/api/jobs/${job.id}/cancel`, 200],
+      [callers.ada, `/api/jobs/${job.id}/cancel`, 200],
+      [callers.grace, `/api/jobs/${job.id}/cancel`, 409],
+      [callers.ada, `/api/jobs/${UNKNOWN_ID}/cancel`, 404],
+      [callers.grace, `/api/jobs/${job.id}/retry`, 200],
+      [callers.ada, `/api/jobs/${job.id}/cancel`, 200],
     ];
     for (const [caller, url, status] of calls) {
       assert.equal((await service.call('POST', url, { headers: caller.headers })).status, status, url);
       clock.advance(60_000);
     }
-    const names = new Map([ada, grace].map((caller) => [caller.id, caller.name]));
+    const names = new Map([callers.ada, callers.grace].map((caller) => [caller.id, caller.name]));
     const summary = (entries: any[]) =>
       entries.map((entry) => `${names.get(entry.principal.id)} ${entry.action} ${entry.status}`);
-    assert.deepEqual(summary((await audit(`?principal=${ada.id}`)).entries), [
+    assert.deepEqual(summary((await audit(`?principal=${callers.ada.id}`)).entries), [
       'ada jobs.cancel 200',
       'ada jobs.cancel 404',
       'ada jobs.cancel 200',
@@ -173,7 +172,9 @@ export function auditSuite(makeStore: MakeStore): void {
       'ada jobs.cancel 404',
       'grace jobs.cancel 409',
     ]);
-    assert.deepEqual(summary((await audit(`?principal=${grace.id}&action=jobs.cancel`)).entries), ['grace jobs.cancel 409']);
+    assert.deepEqual(summary((await audit(`?principal=${callers.grace.id}&action=jobs.cancel`)).entries), [
+      'grace jobs.cancel 409',
+    ]);
 
     const pages: string[][] = [];
     let cursor: string | null = null;
@@ -190,17 +191,23 @@ export function auditSuite(makeStore: MakeStore): void {
   });
 
   it('answers bad filters with 400 naming the parameter', async () => {
-    assertFieldError(assertProblem(await service.call('GET', '/api/audit?cursor=abc', { headers: root.headers }), 400), 'cursor');
     assertFieldError(
-      assertProblem(await service.call('GET', '/api/audit?outcome=maybe', { headers: root.headers }), 400),
+      assertProblem(await service.call('GET', '/api/audit?cursor=abc', { headers: callers.root.headers }), 400),
+      'cursor',
+    );
+    assertFieldError(
+      assertProblem(await service.call('GET', '/api/audit?outcome=maybe', { headers: callers.root.headers }), 400),
       'outcome',
     );
     assertFieldError(
-      assertProblem(await service.call('GET', '/api/audit?from=yesterday', { headers: root.headers }), 400),
+      assertProblem(await service.call('GET', '/api/audit?from=yesterday', { headers: callers.root.headers }), 400),
       'from',
     );
-    assertFieldError(assertProblem(await service.call('GET', '/api/audit?limit=0', { headers: root.headers }), 400), 'limit');
-    assertProblem(await service.call('GET', '/api/audit?who=ada', { headers: root.headers }), 400);
+    assertFieldError(
+      assertProblem(await service.call('GET', '/api/audit?limit=0', { headers: callers.root.headers }), 400),
+      'limit',
+    );
+    assertProblem(await service.call('GET', '/api/audit?who=ada', { headers: callers.root.headers }), 400);
   });
 
   it('documents GET /api/audit in OpenAPI', async () => {
@@ -223,9 +230,9 @@ export function auditSuite(makeStore: MakeStore): void {
     it('prunes entries past retention with pruneServiceRecords, and rate limit keys whole again', async () => {
       const { job } = await service.client().enqueue(noop, null);
       await service.client().cancel(job.id);
-      await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: ada.headers });
+      await service.call('POST', `/api/jobs/${job.id}/retry`, { headers: callers.ada.headers });
       clock.advance(2 * DAY_MS);
-      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: ada.headers });
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: callers.ada.headers });
       const pruned = await pruneServiceRecords(service.client().store, { now: clock.now(), retentionDays: 1 });
       assert.deepEqual(pruned, { auditEntries: 1, rateLimitKeys: 1 });
       assert.deepEqual(
@@ -236,9 +243,9 @@ export function auditSuite(makeStore: MakeStore): void {
 
     it('prunes from the service itself: at start, then every pruneIntervalMs, until closed', async () => {
       const { job } = await service.client().enqueue(noop, null);
-      await service.call('POST', `/api/jobs/${job.id}/cancel`, { headers: ada.headers });
+      await service.call('POST', `/api/jobs/${job.id}/cancel`, { headers: callers.ada.headers });
       clock.advance(91 * DAY_MS);
-      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: ada.headers });
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: callers.ada.headers });
       // A second server on the same client, with the default retention of 90 days.
       const second = createServer({ client: service.client(), logger: silentLogger, audit: { pruneIntervalMs: 60_000 } });
       await second.ready();
@@ -251,7 +258,7 @@ export function auditSuite(makeStore: MakeStore): void {
     });
 
     it('runs one prune per ServicePruner start and stop', async () => {
-      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: ada.headers });
+      await service.call('POST', `/api/jobs/${UNKNOWN_ID}/cancel`, { headers: callers.ada.headers });
       clock.advance(2 * DAY_MS);
       const pruner = new ServicePruner(service.client(), { retentionDays: 1, intervalMs: 60_000 });
       pruner.start();

@@ -120,6 +120,26 @@ export async function createCaller(harness: ServiceHarness, name: string, role: 
   return { id: token.id, name, role, headers: bearer(secret) };
 }
 
+/**
+ * useCallers makes, before each test, one caller per entry of `roles` (name to role) after
+ * `reset` (e.g. setting the test's clock back), and returns them by name: read them inside
+ * tests, since each test gets new keys.
+ */
+export function useCallers<Name extends string>(
+  harness: ServiceHarness,
+  roles: Record<Name, Role>,
+  reset: () => void = () => {},
+): Record<Name, Caller> {
+  const callers = {} as Record<Name, Caller>;
+  beforeEach(async () => {
+    reset();
+    for (const [name, role] of Object.entries(roles) as [Name, Role][]) {
+      callers[name] = await createCaller(harness, name, role);
+    }
+  });
+  return callers;
+}
+
 /** inject sends one request to `app` and parses the answer. */
 export async function inject(app: FastifyInstance, request: InjectOptions): Promise<Answer> {
   const response = await app.inject(request);

@@ -12,7 +12,6 @@ import {
   type Answer,
   assertProblem,
   bearer,
-  type Caller,
   createCaller,
   inject,
   type MakeStore,
@@ -20,6 +19,7 @@ import {
   noop,
   sendEmail,
   silentLogger,
+  useCallers,
   useService,
 } from './fixtures.js';
 
@@ -50,24 +50,18 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       { rateLimits: [RATE_LIMIT_PRESETS.manualTriggers], auth: { devToken: ADMIN_TOKEN, jwt: { secret: JWT_SECRET } } },
       { clock },
     );
-    let ada: Caller;
-    let grace: Caller;
-    beforeEach(async () => {
-      clock.set(T0);
-      ada = await createCaller(service, 'ada');
-      grace = await createCaller(service, 'grace');
-    });
+    const callers = useCallers(service, { ada: 'operator', grace: 'operator' }, () => clock.set(T0));
     const enqueue = (headers: Record<string, string>, remoteAddress?: string) =>
       service.call('POST', '/api/jobs', { headers, payload: EMAIL, remoteAddress });
 
     it('answers the 6th call of the hour 429 with Retry-After and the limit headers, then admits again as units come back', async () => {
       for (let call = 0; call < 5; call++) {
-        const answer = await enqueue(ada.headers);
+        const answer = await enqueue(callers.ada.headers);
         assert.equal(answer.status, 201, answer.raw);
         // One unit comes back every 720 s; the bucket is whole again 720 s after the last take.
         assertLimitHeaders(answer, { limit: 5, remaining: 4 - call, reset: 720 * (call + 1), policy: '5;w=3600' });
       }
-      const refused = await enqueue(ada.headers);
+      const refused = await enqueue(callers.ada.headers);
       const body = assertProblem(refused, 429, 'JOBYARD_RATE_LIMITED');
       assert.equal(body.type, 'urn:jobyard:problem:rate-limited');
       assert.match(body.detail, /manual-triggers.*5 per 3600 s.*retry in 720 s/);
@@ -76,25 +70,25 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       assert.equal((await service.client().listJobs({})).jobs.length, 5, 'the refused call enqueued nothing');
 
       clock.advance(719_000);
-      assert.equal((await enqueue(ada.headers)).headers['retry-after'], '1');
+      assert.equal((await enqueue(callers.ada.headers)).headers['retry-after'], '1');
       clock.advance(1000);
-      assert.equal((await enqueue(ada.headers)).status, 201, 'one unit is back after 720 s');
-      assert.equal((await enqueue(ada.headers)).status, 429);
+      assert.equal((await enqueue(callers.ada.headers)).status, 201, 'one unit is back after 720 s');
+      assert.equal((await enqueue(callers.ada.headers)).status, 429);
 
       clock.advance(HOUR_MS);
       const statuses = [];
-      for (let call = 0; call < 6; call++) statuses.push((await enqueue(ada.headers)).status);
+      for (let call = 0; call < 6; call++) statuses.push((await enqueue(callers.ada.headers)).status);
       assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429], 'a quiet hour gives back all five');
     });
 
     it('keeps principals apart (API keys, JWT subjects, the dev token), whatever their address', async () => {
       // Every caller comes from one address, so a bucket per address would merge them all.
-      for (let call = 0; call < 5; call++) assert.equal((await enqueue(ada.headers, '10.0.0.1')).status, 201);
-      assertProblem(await enqueue(ada.headers, '10.0.0.1'), 429, 'JOBYARD_RATE_LIMITED');
+      for (let call = 0; call < 5; call++) assert.equal((await enqueue(callers.ada.headers, '10.0.0.1')).status, 201);
+      assertProblem(await enqueue(callers.ada.headers, '10.0.0.1'), 429, 'JOBYARD_RATE_LIMITED');
       // A principal keeps its bucket on another address.
-      assertProblem(await enqueue(ada.headers, '10.0.0.2'), 429, 'JOBYARD_RATE_LIMITED');
+      assertProblem(await enqueue(callers.ada.headers, '10.0.0.2'), 429, 'JOBYARD_RATE_LIMITED');
       for (const [caller, headers] of [
-        ['grace', grace.headers],
+        ['grace', callers.grace.headers],
         ['the dev token', bearer(ADMIN_TOKEN)],
         ['a JWT subject', bearer(await signJwt('user-7'))],
         // A subject past the store's key bound is hashed into the key, not refused.
@@ -116,7 +110,7 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
         assertProblem(await enqueue(bearer(`jy_${'A'.repeat(43)}`)), 401, 'JOBYARD_UNAUTHENTICATED');
         assertProblem(await enqueue(viewer.headers), 403, 'JOBYARD_FORBIDDEN');
       }
-      const admitted = await enqueue(ada.headers);
+      const admitted = await enqueue(callers.ada.headers);
       assert.equal(admitted.status, 201);
       assert.equal(admitted.headers['ratelimit-remaining'], '4');
     });
@@ -129,17 +123,17 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       for (let call = 0; call < 4; call++) assert.equal((await enqueue(root.headers)).status, 201);
       assertProblem(await run(), 429, 'JOBYARD_RATE_LIMITED');
       assertProblem(await enqueue(root.headers), 429, 'JOBYARD_RATE_LIMITED');
-      assert.equal((await enqueue(ada.headers)).status, 201, 'another principal has a bucket of its own');
+      assert.equal((await enqueue(callers.ada.headers)).status, 201, 'another principal has a bucket of its own');
     });
 
     it('leaves other actions alone, and spends nothing on malformed calls', async () => {
-      const list = await service.call('GET', '/api/jobs', { headers: ada.headers });
+      const list = await service.call('GET', '/api/jobs', { headers: callers.ada.headers });
       assert.equal(list.status, 200);
       assert.equal(list.headers['ratelimit-limit'], undefined);
       for (let call = 0; call < 10; call++) {
-        assertProblem(await service.call('POST', '/api/jobs', { headers: ada.headers, payload: { task: 42 } }), 400);
+        assertProblem(await service.call('POST', '/api/jobs', { headers: callers.ada.headers, payload: { task: 42 } }), 400);
       }
-      assert.equal((await enqueue(ada.headers)).headers['ratelimit-remaining'], '4');
+      assert.equal((await enqueue(callers.ada.headers)).headers['ratelimit-remaining'], '4');
     });
 
     it('documents the 429 answer on limited routes only', async () => {
@@ -180,23 +174,17 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       },
       { clock },
     );
-    let ada: Caller;
-    let grace: Caller;
-    beforeEach(async () => {
-      clock.set(T0);
-      ada = await createCaller(service, 'ada');
-      grace = await createCaller(service, 'grace');
-    });
+    const callers = useCallers(service, { ada: 'operator', grace: 'operator' }, () => clock.set(T0));
 
     it('counts only the enqueues of the named task, per principal', async () => {
-      const email = (caller = ada) => service.call('POST', '/api/jobs', { headers: caller.headers, payload: EMAIL });
-      const other = () => service.call('POST', '/api/jobs', { headers: ada.headers, payload: { task: 'noop' } });
+      const email = (caller = callers.ada) => service.call('POST', '/api/jobs', { headers: caller.headers, payload: EMAIL });
+      const other = () => service.call('POST', '/api/jobs', { headers: callers.ada.headers, payload: { task: 'noop' } });
       assert.deepEqual([(await email()).status, (await email()).status, (await email()).status], [201, 201, 429]);
       const unlimited = await other();
       assert.equal(unlimited.status, 201);
       assert.equal(unlimited.headers['ratelimit-limit'], undefined);
       assert.match(assertProblem(await email(), 429).detail, /"jobs\.enqueue\[email\.send\]" of 2 per 60 s/);
-      assert.equal((await email(grace)).status, 201, 'another principal has a bucket of its own');
+      assert.equal((await email(callers.grace)).status, 201, 'another principal has a bucket of its own');
       clock.advance(30_000);
       assert.equal((await email()).status, 201, 'a unit is back every 30 s');
     });
@@ -204,8 +192,8 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
     it('shares a global bucket among principals, and a client bucket among principals of one address', async () => {
       const { job: first } = await service.client().enqueue(noop, null);
       const { job: second } = await service.client().enqueue(noop, null);
-      assert.equal((await service.call('POST', `/api/jobs/${first.id}/cancel`, { headers: ada.headers })).status, 200);
-      assertProblem(await service.call('POST', `/api/jobs/${second.id}/cancel`, { headers: grace.headers }), 429);
+      assert.equal((await service.call('POST', `/api/jobs/${first.id}/cancel`, { headers: callers.ada.headers })).status, 200);
+      assertProblem(await service.call('POST', `/api/jobs/${second.id}/cancel`, { headers: callers.grace.headers }), 429);
 
       const retry = (headers: Record<string, string>, remoteAddress: string) =>
         service.call('POST', `/api/jobs/${first.id}/retry`, { headers, remoteAddress });
@@ -213,10 +201,10 @@ export function rateLimitsSuite(makeStore: MakeStore): void {
       const viewer = await createCaller(service, 'grafana', 'viewer');
       assertProblem(await retry(NO_CREDENTIALS, '10.0.0.1'), 401);
       assertProblem(await retry(viewer.headers, '10.0.0.1'), 403);
-      assert.equal((await retry(ada.headers, '10.0.0.1')).status, 200);
-      assertProblem(await retry(grace.headers, '10.0.0.1'), 429);
+      assert.equal((await retry(callers.ada.headers, '10.0.0.1')).status, 200);
+      assertProblem(await retry(callers.grace.headers, '10.0.0.1'), 429);
       // Another address has a bucket of its own: the call reaches the route (409: the job is available again).
-      assertProblem(await retry(ada.headers, '10.0.0.2'), 409);
+      assertProblem(await retry(callers.ada.headers, '10.0.0.2'), 409);
     });
   });
 
